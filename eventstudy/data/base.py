@@ -1,0 +1,231 @@
+"""The price-provider protocol, a provider over an in-memory DataFrame, and data resolution.
+
+A provider answers ``get_prices(tickers, start, end)`` with a DataFrame whose index is a
+sorted, unique, tz-naive ``DatetimeIndex`` of sessions named ``date`` and whose columns are the
+requested tickers (adjusted closes). Missing values inside a ticker's history are left as NaN;
+they are reported downstream, never filled.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+
+from eventstudy._typing import DateLike
+from eventstudy.exceptions import (
+    DataError,
+    EmptyDataError,
+    InvalidIndexError,
+    InvalidPriceError,
+    SpecificationError,
+    UnknownTickerError,
+)
+
+__all__ = [
+    "DATA_ENV_VAR",
+    "DataFrameProvider",
+    "PriceProvider",
+    "check_price_frame",
+    "resolve_provider",
+    "validate_dates_index",
+]
+
+DATA_ENV_VAR = "EVENTSTUDY_DATA"
+
+
+@runtime_checkable
+class PriceProvider(Protocol):
+    """Anything that returns adjusted closes for tickers over a date range."""
+
+    def get_prices(
+        self, tickers: Sequence[str], start: DateLike | None = None, end: DateLike | None = None
+    ) -> pd.DataFrame:
+        """Return adjusted closes, one column per ticker, indexed by session date."""
+        ...
+
+
+def validate_dates_index(index: pd.Index, what: str) -> pd.DatetimeIndex:
+    """Check that ``index`` is a unique, ascending set of dates and return it tz-naive.
+
+    Parameters
+    ----------
+    index : pandas.Index
+        Index of a user-supplied price, return or factor frame.
+    what : str
+        Name of the frame, used in messages.
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        Tz-naive, normalised to midnight.
+
+    Raises
+    ------
+    InvalidIndexError
+        On unparseable, duplicate or unsorted dates.
+    """
+    try:
+        idx = pd.DatetimeIndex(pd.to_datetime(index))
+    except (ValueError, TypeError) as exc:
+        raise InvalidIndexError(
+            f"{what}: the index must hold dates ({exc}); set a date column as index with "
+            "df.set_index(pd.to_datetime(df['date']))."
+        ) from None
+    if idx.tz is not None:
+        idx = idx.tz_convert("America/New_York").tz_localize(None)
+    if idx.hasnans:
+        raise InvalidIndexError(f"{what}: the index has missing dates (NaT); drop those rows.")
+    idx = idx.normalize()
+    if idx.has_duplicates:
+        dups = idx[idx.duplicated()].unique()[:5]
+        raise InvalidIndexError(
+            f"{what}: duplicate dates {[str(d.date()) for d in dups]}; keep one row per date "
+            "(e.g. df[~df.index.duplicated(keep='last')])."
+        )
+    if not idx.is_monotonic_increasing:
+        raise InvalidIndexError(
+            f"{what}: dates are not in ascending order; sort them with df.sort_index()."
+        )
+    return idx.rename("date")
+
+
+def check_price_frame(prices: pd.DataFrame, what: str = "prices") -> pd.DataFrame:
+    """Validate a wide price frame (dates x tickers) and return a clean float copy.
+
+    Raises
+    ------
+    EmptyDataError
+        If the frame has no rows or no columns.
+    InvalidIndexError
+        On bad dates (see :func:`validate_dates_index`).
+    InvalidPriceError
+        On zero, negative or infinite prices (NaN marks a missing day and is allowed).
+    """
+    if not isinstance(prices, pd.DataFrame):
+        raise DataError(f"{what} must be a pandas DataFrame with one column per ticker.")
+    if prices.empty:
+        raise EmptyDataError(f"{what} is empty: no rows or no ticker columns.")
+    out = prices.copy()
+    out.index = validate_dates_index(out.index, what)
+    out.columns = [str(c) for c in out.columns]
+    try:
+        out = out.astype(float)
+    except (ValueError, TypeError) as exc:
+        raise InvalidPriceError(f"{what} must be numeric ({exc}).") from None
+    values = out.to_numpy()
+    bad = np.isinf(values) | (values <= 0)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise InvalidPriceError(
+            f"{what}: {int(bad.sum())} non-positive or infinite price(s), first "
+            f"{out.columns[c]} on {out.index[r].date()} = {values[r, c]}; prices must be > 0 "
+            "(pass data_kind='returns' if these are returns)."
+        )
+    return out
+
+
+class DataFrameProvider:
+    """A provider over a wide DataFrame already in memory (dates x tickers).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Adjusted closes (``kind="prices"``) or returns (``kind="returns"``), one column per
+        ticker, indexed by date.
+    kind : {"prices", "returns"}, default "prices"
+        What the values are.
+    """
+
+    def __init__(self, frame: pd.DataFrame, kind: str = "prices") -> None:
+        from eventstudy._typing import DATA_KINDS, check_option
+
+        self.kind = check_option("data_kind", kind, DATA_KINDS)
+        if kind == "prices":
+            self.frame = check_price_frame(frame, "data")
+        else:
+            if not isinstance(frame, pd.DataFrame) or frame.empty:
+                raise EmptyDataError("data is empty: no rows or no ticker columns.")
+            out = frame.copy()
+            out.index = validate_dates_index(out.index, "data")
+            out.columns = [str(c) for c in out.columns]
+            out = out.astype(float)
+            if np.isinf(out.to_numpy()).any():
+                raise InvalidPriceError("data: returns contain infinite values.")
+            self.frame = out
+
+    def __repr__(self) -> str:
+        idx = self.frame.index
+        return (
+            f"DataFrameProvider({self.kind}, {self.frame.shape[1]} tickers, "
+            f"{idx[0].date()}..{idx[-1].date()})"
+        )
+
+    def available_tickers(self) -> list[str]:
+        """Tickers in the frame."""
+        return list(self.frame.columns)
+
+    def get_prices(
+        self, tickers: Sequence[str], start: DateLike | None = None, end: DateLike | None = None
+    ) -> pd.DataFrame:
+        """Return the requested columns between ``start`` and ``end`` (inclusive)."""
+        return self._select(tickers, start, end)
+
+    def _select(
+        self, tickers: Sequence[str], start: DateLike | None, end: DateLike | None
+    ) -> pd.DataFrame:
+        missing = [t for t in tickers if t not in self.frame.columns]
+        if missing:
+            raise UnknownTickerError(
+                f"ticker(s) {missing} not in the data; available: {self.available_tickers()}."
+            )
+        out = self.frame.loc[:, list(tickers)]
+        if start is not None:
+            out = out.loc[pd.Timestamp(start).normalize():]
+        if end is not None:
+            out = out.loc[: pd.Timestamp(end).normalize()]
+        return out
+
+
+def resolve_provider(data: object = None, data_kind: str = "prices") -> PriceProvider:
+    """Turn the ``data=`` argument into a provider.
+
+    Resolution order: an explicit ``data`` (a provider, a DataFrame, or a path to a folder of
+    ``<TICKER>.csv`` files) > the environment variable ``EVENTSTUDY_DATA`` (path to such a
+    folder) > Yahoo Finance through the disk cache.
+
+    Parameters
+    ----------
+    data : PriceProvider, DataFrame, str, Path or None
+        Where the data come from.
+    data_kind : {"prices", "returns"}, default "prices"
+        For a DataFrame: whether it holds prices or returns.
+
+    Returns
+    -------
+    PriceProvider
+    """
+    from eventstudy.data.csvdir import CSVDirectoryProvider
+
+    if data is None:
+        env = os.environ.get(DATA_ENV_VAR)
+        if env:
+            return CSVDirectoryProvider(env)
+        from eventstudy.data.cache import CachedProvider
+        from eventstudy.data.yahoo import YahooProvider
+
+        return CachedProvider(YahooProvider())
+    if isinstance(data, pd.DataFrame):
+        return DataFrameProvider(data, kind=data_kind)
+    if isinstance(data, str | os.PathLike):
+        return CSVDirectoryProvider(Path(data))
+    if isinstance(data, PriceProvider):
+        return data
+    raise SpecificationError(
+        f"data={type(data).__name__} is not understood; pass a provider, a DataFrame of prices "
+        "(or returns with data_kind='returns'), or a path to a folder of <TICKER>.csv files."
+    )
