@@ -97,7 +97,8 @@ def parse_when(when: DateLike) -> ParsedWhen:
     if ts.tzinfo is None:
         if ts == ts.normalize():
             return ParsedWhen(ts, has_time=False, assumed_timezone=False)
-        return ParsedWhen(ts.tz_localize(NEW_YORK, nonexistent="shift_forward", ambiguous=True), has_time=True, assumed_timezone=True)
+        local = ts.tz_localize(NEW_YORK, nonexistent="shift_forward", ambiguous=True)
+        return ParsedWhen(local, has_time=True, assumed_timezone=True)
     return ParsedWhen(ts.tz_convert(NEW_YORK), has_time=True, assumed_timezone=False)
 
 

@@ -1,0 +1,209 @@
+r"""Abnormal returns of many asset-events, stacked, with their exact variances.
+
+:class:`ARPanel` is the hand-off between estimation and inference: every statistic in
+:mod:`eventstudy.inference` and every table of :class:`~eventstudy.results.EventStudyResults`
+is computed from it. Rows are asset-events (one asset around one event); columns are
+event-window days :math:`\tau` (``taus``) or estimation-window days (``est_taus``).
+
+Notes
+-----
+For asset-event :math:`i` with estimation design :math:`X_i` (:math:`L_1\times k`), residual
+variance :math:`\hat\sigma_i^2` and event-window design :math:`X_i^*` (:math:`L_2\times k`),
+the abnormal returns :math:`\hat\epsilon^*_i = R^*_i - X^*_i\hat\theta_i` have covariance
+(Campbell, Lo & MacKinlay 1997, eq. 4.4.8)
+
+.. math:: V_i = \hat\sigma_i^2\left(I + X_i^*(X_i'X_i)^{-1}X_i^{*\prime}\right).
+
+For a window :math:`[\tau_1,\tau_2]` with indicator vector :math:`\gamma`, the cumulative
+abnormal return is :math:`\widehat{CAR}_i = \gamma'\hat\epsilon^*_i` with variance
+:math:`\gamma' V_i \gamma = \hat\sigma_i^2\,(L + s_i'(X_i'X_i)^{-1}s_i)`, where
+:math:`L=\tau_2-\tau_1+1` and :math:`s_i = X_i^{*\prime}\gamma` is the column sum of the
+window's regressors (eq. 4.4.11). The cross-day covariances are included through
+:math:`s_i`. With ``prediction_error=False`` the second term is dropped (the large-:math:`L_1`
+approximation, used by the ``estudy2`` convention).
+
+References
+----------
+Campbell, J. Y., Lo, A. W., & MacKinlay, A. C. (1997). *The Econometrics of Financial
+Markets*, ch. 4. Princeton University Press.
+
+MacKinlay, A. C. (1997). Event studies in economics and finance. *Journal of Economic
+Literature*, 35(1), 13–39.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from eventstudy.exceptions import WindowError
+
+__all__ = ["ARPanel"]
+
+
+@dataclass(frozen=True, eq=False)
+class ARPanel:
+    """Stacked abnormal returns of ``N`` asset-events.
+
+    Attributes
+    ----------
+    keys : pandas.DataFrame
+        ``N`` rows describing each asset-event: ``event_id``, ``asset``, ``model``, ``day0``
+        (the aligned session) and any grouping columns (e.g. ``direction``).
+    taus : ndarray of int, shape (L2,)
+        Event-window day offsets relative to day 0.
+    est_taus : ndarray of int, shape (L1,)
+        Estimation-window day offsets.
+    ar : ndarray, shape (N, L2)
+        Event-window abnormal returns; NaN where the return is missing.
+    est_resid : ndarray, shape (N, L1)
+        Estimation-window residuals; NaN where the day was excluded (missing or contaminated).
+    sigma : ndarray, shape (N,)
+        Residual standard deviation of each fit.
+    nobs : ndarray of int, shape (N,)
+        Estimation observations used.
+    k : ndarray of int, shape (N,)
+        Number of estimated parameters (0 for the market-adjusted model).
+    x_event : ndarray, shape (N, L2, K)
+        Event-window regressors, zero-padded to the largest ``k`` (``K``).
+    xtx_inv : ndarray, shape (N, K, K)
+        :math:`(X'X)^{-1}` of the estimation window, zero-padded.
+    returns : ndarray, shape (N, L2)
+        Event-window actual returns (for buy-and-hold abnormal returns).
+    normal : ndarray, shape (N, L2)
+        Event-window normal (expected) returns; ``returns - normal == ar``.
+    log_returns : bool
+        Whether returns are continuously compounded.
+    prediction_error : bool
+        Whether variances include the estimation-error term.
+    """
+
+    keys: pd.DataFrame
+    taus: np.ndarray
+    est_taus: np.ndarray
+    ar: np.ndarray
+    est_resid: np.ndarray
+    sigma: np.ndarray
+    nobs: np.ndarray
+    k: np.ndarray
+    x_event: np.ndarray
+    xtx_inv: np.ndarray
+    returns: np.ndarray
+    normal: np.ndarray
+    log_returns: bool = False
+    prediction_error: bool = True
+
+    def __len__(self) -> int:
+        return self.ar.shape[0]
+
+    @property
+    def df(self) -> np.ndarray:
+        """Residual degrees of freedom ``nobs - k`` of each fit."""
+        return self.nobs - self.k
+
+    def subset(self, rows: np.ndarray | slice) -> ARPanel:
+        """The asset-events selected by ``rows`` (boolean mask or integer positions)."""
+        positions = np.arange(len(self))[rows]
+        fields = {
+            name: getattr(self, name)[positions]
+            for name in ("ar", "est_resid", "sigma", "nobs", "k", "x_event", "xtx_inv",
+                         "returns", "normal")
+        }
+        return ARPanel(
+            keys=self.keys.iloc[positions].reset_index(drop=True),
+            taus=self.taus,
+            est_taus=self.est_taus,
+            log_returns=self.log_returns,
+            prediction_error=self.prediction_error,
+            **fields,
+        )
+
+    # --- windows ------------------------------------------------------------------------------
+    def window_slice(self, start: int, end: int) -> slice:
+        """Columns of the event window covering days ``start..end``.
+
+        Raises
+        ------
+        WindowError
+            If the window is reversed or not inside the event window.
+        """
+        lo, hi = int(self.taus[0]), int(self.taus[-1])
+        if start > end or start < lo or end > hi:
+            raise WindowError(
+                f"CAR window ({start}, {end}) must lie inside the event window ({lo}, {hi}) "
+                "with start <= end; widen event_window or change car_windows."
+            )
+        return slice(start - lo, end - lo + 1)
+
+    # --- abnormal returns and variances -------------------------------------------------------
+    def pe_quadratic(self, s: np.ndarray) -> np.ndarray:
+        """:math:`s'(X'X)^{-1}s` for each row; ``s`` has shape (N, K) or (N, M, K)."""
+        if s.ndim == 2:
+            return np.einsum("nk,nkl,nl->n", s, self.xtx_inv, s)
+        return np.einsum("nmk,nkl,nml->nm", s, self.xtx_inv, s)
+
+    def ar_var(self) -> np.ndarray:
+        r"""Variance of each event-window AR, shape (N, L2).
+
+        :math:`\hat\sigma_i^2(1 + x_{i\tau}'(X_i'X_i)^{-1}x_{i\tau})` (CLM eq. 4.4.9).
+        """
+        extra = self.pe_quadratic(self.x_event) if self.prediction_error else 0.0
+        return self.sigma[:, None] ** 2 * (1.0 + extra)
+
+    def car(self, start: int, end: int) -> np.ndarray:
+        """Cumulative abnormal return over days ``start..end``; NaN if a day is missing."""
+        return self.ar[:, self.window_slice(start, end)].sum(axis=1)
+
+    def car_var(self, start: int, end: int) -> np.ndarray:
+        r"""Exact variance of the CAR over ``start..end`` (cross-day covariances included).
+
+        :math:`\hat\sigma_i^2\,(L + s_i'(X_i'X_i)^{-1}s_i)` with :math:`s_i` the sum of the
+        window's regressor rows (CLM eq. 4.4.11).
+        """
+        sl = self.window_slice(start, end)
+        length = sl.stop - sl.start
+        extra = self.pe_quadratic(self.x_event[:, sl].sum(axis=1)) if self.prediction_error else 0.0
+        return self.sigma**2 * (length + extra)
+
+    def car_path(self, start: int, end: int) -> np.ndarray:
+        """CAR from ``start`` through each day up to ``end``, shape (N, end-start+1)."""
+        return np.cumsum(self.ar[:, self.window_slice(start, end)], axis=1)
+
+    def car_path_var(self, start: int, end: int) -> np.ndarray:
+        """Variance of each cumulative sum in :meth:`car_path`, shape (N, end-start+1)."""
+        sl = self.window_slice(start, end)
+        lengths = np.arange(1, sl.stop - sl.start + 1)
+        if not self.prediction_error:
+            return self.sigma[:, None] ** 2 * lengths
+        s = np.cumsum(self.x_event[:, sl], axis=1)
+        return self.sigma[:, None] ** 2 * (lengths + self.pe_quadratic(s))
+
+    def event_cov(self) -> np.ndarray:
+        """Full event-window covariance :math:`V_i`, shape (N, L2, L2)."""
+        eye = np.eye(len(self.taus))
+        if not self.prediction_error:
+            return self.sigma[:, None, None] ** 2 * eye
+        c = np.einsum("ntk,nkl,nsl->nts", self.x_event, self.xtx_inv, self.x_event)
+        return self.sigma[:, None, None] ** 2 * (eye + c)
+
+    def bhar(self, start: int, end: int) -> np.ndarray:
+        r"""Buy-and-hold abnormal return over ``start..end``.
+
+        :math:`\prod_\tau(1+R_{i\tau}) - \prod_\tau(1+\hat E[R_{i\tau}])` for simple returns;
+        :math:`e^{\sum R} - e^{\sum \hat E[R]}` for log returns (Barber & Lyon 1997).
+        """
+        sl = self.window_slice(start, end)
+        r, n = self.returns[:, sl], self.normal[:, sl]
+        if self.log_returns:
+            return np.exp(r.sum(axis=1)) - np.exp(n.sum(axis=1))
+        return np.prod(1.0 + r, axis=1) - np.prod(1.0 + n, axis=1)
+
+    def sar(self) -> np.ndarray:
+        """Standardized event-window ARs: AR over its standard deviation, shape (N, L2)."""
+        return self.ar / np.sqrt(self.ar_var())
+
+    def scar(self, start: int, end: int) -> np.ndarray:
+        """Standardized CAR: CAR over its standard deviation, shape (N,)."""
+        return self.car(start, end) / np.sqrt(self.car_var(start, end))
