@@ -9,8 +9,12 @@ package estudy2 0.10.0 (see ``docs/estudy2_conventions.md``).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from eventstudy._typing import CONVENTIONS, check_option
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Conventions", "get_conventions"]
 
@@ -37,7 +41,7 @@ class Conventions:
     prediction_error: bool = True
     single_dist: str = "t"
 
-    def to_frame(self):  # noqa: ANN201 - pandas imported lazily
+    def to_frame(self) -> pd.DataFrame:
         """The settings as a two-column DataFrame (setting, value)."""
         import pandas as pd
 
