@@ -1,0 +1,331 @@
+"""Results of a fitted event study: tidy tables, tests, summary, export and plots.
+
+Everything here is computed from the :class:`~eventstudy.abnormal.ARPanel` the estimator
+built; results are read-only and derived tables are cached.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from eventstudy.abnormal import ARPanel
+from eventstudy.conventions import Conventions
+from eventstudy.inference.per_asset import ar_table, car_table
+
+__all__ = ["EventStudyResults", "Summary"]
+
+_CONVENTION_TEXT = {
+    "sigma_ddof": {
+        "k": "sigma^2 = SSR / (L1 - k) (CLM 1997 eq. 4.4.4)",
+        "1": "sigma^2 = sum((e - mean e)^2) / (L1 - 1) (R sd(); estudy2)",
+    },
+    "prediction_error": {
+        True: "Var(CAR) = sigma^2 (L + s'(X'X)^-1 s), cross-day covariances included "
+        "(CLM eq. 4.4.11)",
+        False: "Var(CAR) = L sigma^2 (estimation error ignored)",
+    },
+    "single_dist": {
+        "t": "per-asset t against Student t with L1 - k df",
+        "normal": "per-asset t against N(0, 1)",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A rendered overview: header lines and titled tables; text, HTML, LaTeX, Markdown."""
+
+    title: str
+    header: dict[str, str]
+    tables: dict[str, pd.DataFrame]
+    footnotes: tuple[str, ...] = ()
+
+    def as_text(self) -> str:
+        """Plain-text rendering."""
+        lines = [self.title, "=" * len(self.title)]
+        width = max((len(k) for k in self.header), default=0)
+        lines += [f"{k:<{width}}  {v}" for k, v in self.header.items()]
+        for name, table in self.tables.items():
+            lines += ["", name, "-" * len(name), table.to_string()]
+        lines += ["", *self.footnotes]
+        return "\n".join(lines).rstrip() + "\n"
+
+    def __str__(self) -> str:
+        return self.as_text()
+
+    def __repr__(self) -> str:
+        return self.as_text()
+
+    def as_html(self) -> str:
+        """HTML rendering (what Jupyter shows)."""
+        import html
+
+        head = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+            f"<td style='text-align:left'>{html.escape(v)}</td></tr>"
+            for k, v in self.header.items()
+        )
+        parts = [f"<h4>{html.escape(self.title)}</h4><table>{head}</table>"]
+        for name, table in self.tables.items():
+            parts.append(f"<h5>{html.escape(name)}</h5>{table.to_html(na_rep='')}")
+        parts += [f"<p><small>{html.escape(f)}</small></p>" for f in self.footnotes]
+        return "\n".join(parts)
+
+    _repr_html_ = as_html
+
+    def as_latex(self) -> str:
+        """LaTeX rendering (booktabs tables)."""
+        parts = []
+        for name, table in self.tables.items():
+            parts.append(f"% {name}\n" + table.to_latex(na_rep=""))
+        return "\n".join(parts)
+
+    def as_markdown(self) -> str:
+        """Markdown rendering."""
+        lines = [f"### {self.title}", ""]
+        lines += [f"- **{k}**: {v}" for k, v in self.header.items()]
+        for name, table in self.tables.items():
+            lines += ["", f"#### {name}", "", _to_markdown(table)]
+        lines += ["", *[f"_{f}_" for f in self.footnotes]]
+        return "\n".join(lines) + "\n"
+
+
+def _to_markdown(table: pd.DataFrame) -> str:
+    """Markdown pipe table without the optional ``tabulate`` dependency."""
+    frame = table.reset_index() if table.index.name or table.index.names[0] else table
+    cols = [str(c) for c in frame.columns]
+    rows = [["" if pd.isna(v) else str(v) for v in r] for r in frame.itertuples(index=False)]
+    out = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def _stars(p: float) -> str:
+    if not np.isfinite(p):
+        return ""
+    return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.10 else ""
+
+
+class EventStudyResults:
+    """Read-only results of :meth:`EventStudy.fit <eventstudy.EventStudy.fit>`.
+
+    Attributes
+    ----------
+    panel : ARPanel
+        Stacked abnormal returns of the asset-events that were estimated.
+    events : pandas.DataFrame
+        Each event with its alignment: ``event_id, name, original, day0, rule, ...``.
+    params : pandas.DataFrame
+        ``event_id, asset, model, alpha, beta`` (or factor loadings), ``sigma, nobs, r2,
+        est_start, est_end``.
+    dropped : pandas.DataFrame
+        What was excluded and why: ``event_id, asset, date, scope, reason`` with scope
+        ``asset-event``, ``event-day``, ``estimation-day`` or ``data``.
+    settings : dict
+        The specification that produced the results.
+    """
+
+    def __init__(
+        self,
+        panel: ARPanel,
+        events: pd.DataFrame,
+        params: pd.DataFrame,
+        dropped: pd.DataFrame,
+        event_dates: dict[str, pd.DatetimeIndex],
+        car_windows: Sequence[tuple[int, int]],
+        conventions: Conventions,
+        settings: dict[str, Any],
+    ) -> None:
+        self.panel = panel
+        self.events = events
+        self.params = params
+        self.dropped = dropped
+        self.event_dates = event_dates
+        self.car_windows = tuple(car_windows)
+        self.conventions_preset = conventions
+        self.settings = dict(settings)
+
+    def __repr__(self) -> str:
+        return (
+            f"EventStudyResults({len(self.events)} events, {self.panel.keys['asset'].nunique()} "
+            f"assets, {len(self.panel)} asset-events, model={self.settings.get('model')!r}, "
+            f"conventions={self.conventions_preset.name!r})"
+        )
+
+    # --- tables -------------------------------------------------------------------------------
+    @functools.cached_property
+    def ars(self) -> pd.DataFrame:
+        """Daily abnormal returns: ``event_id, asset, tau, date, ar, std_error, tstat, pvalue``."""
+        return ar_table(self.panel, self.event_dates, "two-sided",
+                        self.conventions_preset.single_dist)
+
+    @functools.cached_property
+    def cars(self) -> pd.DataFrame:
+        """CARs per window: ``event_id, asset, start, end, car, std_error, tstat, pvalue, bhar``.
+
+        Also ``pvalue_sq`` (Gelbach–Helland–Klick sample-quantile test), ``n_sq`` (size of its
+        reference distribution), and ``pvalue_holm`` / ``pvalue_bh`` (adjusted across the
+        assets of each event and window).
+        """
+        return self.car_table()
+
+    def car_table(
+        self,
+        windows: Sequence[tuple[int, int]] | None = None,
+        alternative: str = "two-sided",
+    ) -> pd.DataFrame:
+        """CARs for chosen ``windows`` with a chosen ``alternative`` (see :attr:`cars`)."""
+        return car_table(self.panel, windows or self.car_windows, alternative,
+                         self.conventions_preset.single_dist)
+
+    @property
+    def conventions(self) -> pd.DataFrame:
+        """Which formula each number used: ``setting, value, formula``."""
+        table = self.conventions_preset.to_frame()
+        table["formula"] = [
+            _CONVENTION_TEXT.get(s, {}).get(v, "") for s, v in zip(
+                table["setting"], table["value"], strict=True)
+        ]
+        return table
+
+    def tests(
+        self,
+        names: Sequence[str] | str | None = None,
+        windows: Sequence[tuple[int, int]] | None = None,
+        alternative: str = "two-sided",
+        group_by: str | Sequence[str] | None = None,
+        random_state: int = 0,
+    ) -> pd.DataFrame:
+        """Tests across asset-events (and events) for every event day and CAR window.
+
+        Parameters
+        ----------
+        names : str or sequence of str, optional
+            Tests to run (default: all); see :data:`eventstudy.inference.TESTS`.
+        windows : sequence of (int, int), optional
+            CAR windows (default: the study's). Every single event day is tested too.
+        alternative : {"two-sided", "greater", "less"}
+        group_by : str or sequence of str, optional
+            Columns of ``panel.keys`` to test separately (e.g. ``"direction"``, ``"event_id"``).
+        random_state : int, default 0
+            Seed of the bootstrap.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``test, start, end, statistic, pvalue, n`` plus ``distribution, null,
+            alternative, note`` and the group columns.
+        """
+        from eventstudy.inference import run_tests
+
+        if isinstance(names, str):
+            names = [names]
+        return run_tests(
+            self.panel,
+            list(windows or self.car_windows),
+            tests=names,
+            alternative=alternative,
+            group_by=group_by,
+            random_state=random_state,
+            conventions=self.conventions_preset,
+        )
+
+    def aggregate(self, group_by: str | Sequence[str] | None = None) -> pd.DataFrame:
+        """AAR per event day and CAAR per window across asset-events (optionally grouped)."""
+        from eventstudy.inference import aggregate
+
+        return aggregate(self.panel, list(self.car_windows), group_by=group_by)
+
+    # --- presentation -------------------------------------------------------------------------
+    def summary(self, windows: Sequence[tuple[int, int]] | None = None) -> Summary:
+        """Overview: settings, alignment, and a CAR table per event.
+
+        Parameters
+        ----------
+        windows : sequence of (int, int), optional
+            CAR windows to show (default: (0, 0) and (-1, 1) where available, else the first
+            two of the study's windows).
+        """
+        wanted = windows or [w for w in ((0, 0), (-1, 1)) if w in self.car_windows] or list(
+            self.car_windows[:2]
+        )
+        cars = self.car_table(wanted)
+        tables: dict[str, pd.DataFrame] = {}
+        labels = dict(zip(self.panel.keys["asset"], self.panel.keys["label"], strict=False))
+        models = self.params.set_index(["event_id", "asset"])["model"]
+        for ev in self.events.itertuples():
+            sub = cars[cars["event_id"] == ev.event_id]
+            if sub.empty:
+                continue
+            wide = []
+            for (start, end), part in sub.groupby(["start", "end"], sort=False):
+                tag = f"CAR({start},{end})"
+                part = part.set_index("asset")
+                wide.append(
+                    pd.DataFrame(
+                        {
+                            f"{tag} %": (100 * part["car"]).round(2).astype(str)
+                            + part["pvalue"].map(_stars),
+                            f"{tag} t": part["tstat"].round(2),
+                            f"{tag} p": part["pvalue"].round(3),
+                            f"{tag} p(SQ)": part["pvalue_sq"].round(3),
+                        }
+                    )
+                )
+            table = pd.concat(wide, axis=1)
+            table.insert(0, "name", [labels.get(a, a) for a in table.index])
+            table.insert(1, "model", [models.get((ev.event_id, a), "") for a in table.index])
+            table.index.name = "asset"
+            day0 = pd.Timestamp(ev.day0).date()
+            tables[f"{ev.event_id} (day 0 = {day0}, rule {ev.rule})"] = table
+        n_dropped = int((self.dropped["scope"] == "asset-event").sum())
+        header = {
+            "Model": str(self.settings.get("model")),
+            "Market": f"{self.settings.get('market')} (market asset: "
+            f"{self.settings.get('market_benchmark')})",
+            "Estimation window": str(self.settings.get("estimation_window")),
+            "Event window": str(self.settings.get("event_window")),
+            "Returns": str(self.settings.get("return_type")),
+            "Conventions": self.conventions_preset.name,
+            "Asset-events": f"{len(self.panel)} estimated, {n_dropped} dropped",
+        }
+        foot = (
+            "p: parametric t (two-sided); p(SQ): Gelbach-Helland-Klick sample-quantile test.",
+            "* p<0.10, ** p<0.05, *** p<0.01 on the parametric p-value.",
+        )
+        return Summary("Event study results", header, tables, foot)
+
+    def _repr_html_(self) -> str:
+        return self.summary().as_html()
+
+    def to_csv(self, directory: str | Path) -> list[Path]:
+        """Write ``ars``, ``cars``, ``params``, ``events``, ``dropped`` and ``tests`` as CSV.
+
+        Returns
+        -------
+        list of Path
+            Files written.
+        """
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name in ("ars", "cars", "params", "events", "dropped"):
+            path = out / f"{name}.csv"
+            getattr(self, name).to_csv(path, index=False)
+            written.append(path)
+        return written
+
+    def to_markdown(self) -> str:
+        """The summary as Markdown."""
+        return self.summary().as_markdown()
+
+    def to_latex(self) -> str:
+        """The summary tables as LaTeX."""
+        return self.summary().as_latex()
