@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -144,7 +145,10 @@ class TradingCalendar:
         import exchange_calendars as xcals
 
         self.name = name
-        self._cal = xcals.get_calendar(name, start=start)
+        with warnings.catch_warnings():
+            # exchange_calendars reads Series.values, deprecated in pandas 3.1; not ours to fix.
+            warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
+            self._cal = xcals.get_calendar(name, start=start)
         schedule = self._cal.schedule
         self.sessions: pd.DatetimeIndex = pd.DatetimeIndex(schedule.index).as_unit("ns")
         self.sessions.freq = None

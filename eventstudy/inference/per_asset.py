@@ -190,13 +190,14 @@ def car_table(
     return adjust_pvalues(table, ["event_id", "start", "end"])
 
 
-def adjust_pvalues(
-    table: pd.DataFrame,
-    by: list[str],
-    column: str = "pvalue",
-    methods: dict[str, str] | None = None,
-) -> pd.DataFrame:
-    """Add multiple-testing adjusted p-values within groups of ``table``.
+def adjust_pvalues(table: pd.DataFrame, by: list[str], column: str = "pvalue") -> pd.DataFrame:
+    r"""Add Holm and Benjamini–Hochberg adjusted p-values within groups of ``table``.
+
+    Within a family of :math:`m` finite p-values sorted ascending,
+    :math:`p^{Holm}_{(i)} = \max_{j\le i}\min(1, (m-j+1)\,p_{(j)})` and
+    :math:`p^{BH}_{(i)} = \min_{j\ge i}\min(1, m\,p_{(j)}/j)` (the same values as
+    ``statsmodels.stats.multitest.multipletests`` with ``"holm"`` and ``"fdr_bh"``, computed
+    for all families at once).
 
     Parameters
     ----------
@@ -205,28 +206,30 @@ def adjust_pvalues(
     by : list of str
         Families of hypotheses (default use: one event and one window, across assets).
     column : str, default "pvalue"
-    methods : dict, optional
-        Output column -> statsmodels ``multipletests`` method. Default
-        ``{"pvalue_holm": "holm", "pvalue_bh": "fdr_bh"}``.
 
     Returns
     -------
     pandas.DataFrame
-        ``table`` with the adjusted columns added; NaN p-values stay NaN and are not counted.
+        ``table`` with ``pvalue_holm`` and ``pvalue_bh`` added; NaN p-values stay NaN and are
+        not counted in :math:`m`.
     """
-    from statsmodels.stats.multitest import multipletests
-
-    methods = methods or {"pvalue_holm": "holm", "pvalue_bh": "fdr_bh"}
     out = table.copy()
-    for name in methods:
-        out[name] = np.nan
-    for _, idx in out.groupby(by, sort=False).indices.items():
-        p = out[column].to_numpy()[idx]
-        ok = np.isfinite(p)
-        if not ok.any():
-            continue
-        for name, method in methods.items():
-            adjusted = np.full(len(idx), np.nan)
-            adjusted[ok] = multipletests(p[ok], method=method)[1]
-            out.loc[out.index[idx], name] = adjusted
+    out["pvalue_holm"] = np.nan
+    out["pvalue_bh"] = np.nan
+    ok = out[column].notna().to_numpy()
+    if not ok.any():
+        return out
+    family = out.loc[ok, by].groupby(by, sort=False).ngroup().to_numpy()
+    p = out.loc[ok, column].to_numpy(dtype=float)
+    order = np.lexsort((p, family))
+    fam, ps = family[order], p[order]
+    m = np.bincount(fam)[fam]
+    first = np.r_[0, np.flatnonzero(np.diff(fam)) + 1]
+    rank = np.arange(len(ps)) - np.repeat(first, np.diff(np.r_[first, len(ps)])) + 1
+    holm = pd.Series(np.minimum(1.0, (m - rank + 1) * ps)).groupby(fam).cummax().to_numpy()
+    bh_raw = pd.Series(np.minimum(1.0, m * ps / rank))
+    bh = bh_raw[::-1].groupby(fam[::-1]).cummin()[::-1].to_numpy()
+    rows = np.flatnonzero(ok)[order]
+    out.iloc[rows, out.columns.get_loc("pvalue_holm")] = holm
+    out.iloc[rows, out.columns.get_loc("pvalue_bh")] = bh
     return out
