@@ -21,6 +21,7 @@ divisor by :math:`n_i-1` and centres the residuals, as R's ``sd()`` does.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -34,7 +35,7 @@ from eventstudy.calendar import TradingCalendar, get_calendar
 from eventstudy.conventions import Conventions, get_conventions
 from eventstudy.data.base import check_price_frame, resolve_provider, validate_dates_index
 from eventstudy.events import EventSet, load_catalog, to_event_set
-from eventstudy.exceptions import DataCoverageError, SpecificationError
+from eventstudy.exceptions import DataCoverageError, DataWarning, SpecificationError
 from eventstudy.models import (
     ConstantMean,
     Design,
@@ -512,11 +513,20 @@ class EventStudy:
         dropped = self._dropped_rows(aligned, ctx, out, index, day0, exclude_reasons)
         keep = (out["status"] == STATUS_OK) & np.isfinite(out["ar"]).any(axis=2)
         if not keep.any():
-            reasons = dropped.loc[dropped["scope"] == "asset-event", "reason"].unique()[:5]
+            lost = dropped[dropped["scope"] == "asset-event"].groupby("event_id", sort=False)
+            lines = [f"{eid}: {part['reason'].iloc[0]}" for eid, part in lost][:5]
             raise DataCoverageError(
-                "no asset-event could be estimated: " + "; ".join(reasons)
-                + ". Check the event dates against the data's coverage, or shorten the "
-                "estimation window / lower min_estimation_obs."
+                "no asset-event could be estimated. " + " | ".join(lines)
+                + ". Check the event dates against the data's coverage (eventstudy data), or "
+                "shorten the estimation window / lower min_estimation_obs."
+            )
+        n_lost = int((~keep).sum())
+        if n_lost:
+            warnings.warn(
+                f"{n_lost} of {keep.size} asset-events could not be estimated and are left out; "
+                "see results.dropped for the reasons.",
+                DataWarning,
+                stacklevel=3,
             )
         ev_idx, as_idx = np.nonzero(keep)
         keys = pd.DataFrame(
@@ -582,13 +592,17 @@ class EventStudy:
         w = self.windows
         table = keys[["event_id", "asset", "model"]].copy()
         names = list(dict.fromkeys(n for j in sorted(param_names) for n in param_names[j]))
-        for name in names:
-            col = np.full(len(keys), np.nan)
-            for r, (e, a) in enumerate(zip(ev_idx, as_idx, strict=True)):
-                pn = param_names[a]
+        # Column position of each named parameter for each asset (-1: not in its model).
+        where = np.full((len(self.assets), len(names)), -1)
+        for j, pn in param_names.items():
+            for c, name in enumerate(names):
                 if name in pn:
-                    col[r] = out["params"][e, a, pn.index(name)]
-            table[name] = col
+                    where[j, c] = pn.index(name)
+        params = out["params"][ev_idx, as_idx]  # (N, K)
+        for c, name in enumerate(names):
+            pos = where[as_idx, c]
+            picked = np.take_along_axis(params, np.maximum(pos, 0)[:, None], axis=1)[:, 0]
+            table[name] = np.where(pos >= 0, picked, np.nan)
         table["sigma"] = out["sigma"][ev_idx, as_idx]
         table["nobs"] = out["nobs"][ev_idx, as_idx]
         table["r2"] = out["r2"][ev_idx, as_idx]
@@ -606,31 +620,33 @@ class EventStudy:
         }
         first_valid = ctx.returns.apply(lambda s: s.first_valid_index())
         last_valid = ctx.returns.apply(lambda s: s.last_valid_index())
-        L1 = len(w.est_taus)
-        for e, eid in enumerate(aligned["event_id"]):
-            for a, asset in enumerate(self.assets):
-                status = out["status"][e, a]
-                ar = out["ar"][e, a]
-                if status != STATUS_OK or not np.isfinite(ar).any():
-                    reason = messages.get(status, "no returns in the event window").format(
-                        n=out["nobs"][e, a], L=L1, m=w.min_estimation_obs
-                    )
-                    fv, lv = first_valid[asset], last_valid[asset]
-                    if fv is None or pd.isna(fv):
-                        reason += f"; no data for {asset} in the loaded range"
-                    elif fv > index[day0[e] + w.estimation[0]]:
-                        reason += f"; {asset} data start {fv.date()}"
-                    elif lv < index[day0[e] + w.event[1]]:
-                        reason += f"; {asset} data end {lv.date()}"
-                    rows.append((eid, asset, pd.NaT, "asset-event", reason))
-                    continue
-                missing = np.flatnonzero(~np.isfinite(ar))
-                for t in missing:
-                    rows.append((eid, asset, index[day0[e] + w.taus[t]], "event-day",
-                                 "return missing on this event-window day; CARs spanning it "
-                                 "are NaN"))
-            est_days = index[day0[e] + w.est_taus]
-            for day in est_days:
+        event_ids = aligned["event_id"].to_numpy()
+        no_ar = ~np.isfinite(out["ar"]).any(axis=2)
+        for e, a in zip(*np.nonzero((out["status"] != STATUS_OK) | no_ar), strict=True):
+            asset = self.assets[a]
+            status = out["status"][e, a]
+            reason = messages.get(status, "no returns in the event window").format(
+                n=out["nobs"][e, a], L=len(w.est_taus), m=w.min_estimation_obs
+            )
+            fv, lv = first_valid[asset], last_valid[asset]
+            est_start, evt_end = index[day0[e] + w.estimation[0]], index[day0[e] + w.event[1]]
+            if fv is None or pd.isna(fv):
+                reason += (f"; no {asset} data between {index[0].date()} and "
+                           f"{index[-1].date()}")
+            elif fv > est_start:
+                reason += (f"; {asset} data start {fv.date()}, after the estimation window "
+                           f"starts ({est_start.date()})")
+            elif lv < evt_end:
+                reason += (f"; {asset} data end {lv.date()}, before the event window ends "
+                           f"({evt_end.date()})")
+            rows.append((event_ids[e], asset, pd.NaT, "asset-event", reason))
+        partial = ~np.isfinite(out["ar"]) & ~no_ar[..., None] & (out["status"] == STATUS_OK)[
+            ..., None]
+        for e, a, t in zip(*np.nonzero(partial), strict=True):
+            rows.append((event_ids[e], self.assets[a], index[day0[e] + w.taus[t]], "event-day",
+                         "return missing on this event-window day; CARs spanning it are NaN"))
+        for e, eid in enumerate(event_ids):
+            for day in index[day0[e] + w.est_taus]:
                 if day in exclude_reasons:
                     rows.append((eid, None, day, "estimation-day", exclude_reasons[day]))
         for rec in ctx.gaps.itertuples(index=False):
