@@ -1,0 +1,554 @@
+r"""Nonparametric tests across asset-events: signs and ranks.
+
+Notation as in :mod:`eventstudy.inference.parametric`. The rank and Corrado–Zivney tests use
+each asset-event's combined series of :math:`L_1` estimation residuals and :math:`L_2`
+event-window abnormal returns (missing days left out), and score each day; the window
+statistic sums the daily cross-sectional average score over the window (Cowan 1992), scaled
+by the time-series standard deviation of that average over all days:
+
+.. math:: T = \frac{\sum_{t\in W}\bar U_t}{\sqrt{L}\;S(\bar U)},\qquad
+          S(\bar U) = \sqrt{\frac{1}{T_d}\sum_{t}\bar U_t^2},
+
+with :math:`T_d` the number of days with at least one score. The asset-events averaged are
+those with a complete window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import stats
+
+from eventstudy.abnormal import ARPanel
+from eventstudy.conventions import Conventions
+from eventstudy.exceptions import SpecificationError
+from eventstudy.inference._core import (
+    NORMAL,
+    Outcome,
+    TestResult,
+    not_applicable,
+    prepare,
+    run_windows,
+    scar,
+    t_dist,
+    t_outcome,
+    window_cars,
+    with_pe,
+    z_outcome,
+)
+
+__all__ = ["cz_sign", "grank", "gsign", "mrank", "rank", "sign", "wilcoxon"]
+
+Windows = Sequence[tuple[int, int]]
+_NO_DATA = "no asset-event has a complete window"
+
+
+def _binomial_pvalue(k: int, n: int, p: float, alternative: str) -> float:
+    """Exact binomial p-value of ``k`` successes in ``n`` trials (two-sided: doubled tail)."""
+    upper = float(stats.binom.sf(k - 1, n, p))
+    lower = float(stats.binom.cdf(k, n, p))
+    if alternative == "greater":
+        return upper
+    if alternative == "less":
+        return lower
+    return min(1.0, 2.0 * min(upper, lower))
+
+
+def sign(
+    panel: ARPanel,
+    windows: Windows,
+    alternative: str = "two-sided",
+    *,
+    conventions: str | Conventions = "clm",
+) -> list[TestResult]:
+    r"""Sign test of whether half of the CARs are positive.
+
+    Parameters
+    ----------
+    panel : ARPanel
+        Abnormal returns of the asset-events.
+    windows : sequence of (int, int)
+        Windows to test.
+    alternative : {"two-sided", "greater", "less"}
+        ``"greater"``: more positive CARs than one half.
+    conventions : str or Conventions, default "clm"
+        Recorded in the result; this test has no formula choice.
+
+    Returns
+    -------
+    list of TestResult
+        One per window.
+
+    Notes
+    -----
+    With :math:`w` positive CARs among the :math:`n` non-zero ones (zeros are left out),
+
+    .. math:: Z = \frac{w - n/2}{\sqrt{n/4}},
+
+    and the p-value is the exact binomial :math:`\mathrm{Bin}(n, 1/2)` tail of :math:`w`
+    (two-sided: twice the smaller tail, capped at 1). Independent asset-events; assumes a
+    zero median abnormal return under the null, which fails for skewed returns (use
+    :func:`gsign`).
+
+    References
+    ----------
+    Cowan, A. R. (1992). Nonparametric event study tests. *Review of Quantitative Finance
+    and Accounting*, 2(4), 343–358.
+    """
+    windows, alternative, conv = prepare(panel, windows, alternative, conventions)
+
+    def compute(start: int, end: int) -> Outcome:
+        car, ok = window_cars(panel, start, end)
+        x = car[ok]
+        x = x[x != 0]
+        n = x.size
+        dist = f"binomial({n}, 0.5)"
+        if n == 0:
+            return not_applicable(0, dist, "no non-zero CAR")
+        w = int((x > 0).sum())
+        zeros = int(ok.sum()) - n
+        note = f"{zeros} zero CARs left out" if zeros else ""
+        return Outcome((w - n / 2) / np.sqrt(n / 4), _binomial_pvalue(w, n, 0.5, alternative),
+                       n, dist, note)
+
+    return run_windows("sign", "P(CAR > 0) = 0.5", windows, alternative, conv, compute)
+
+
+def gsign(
+    panel: ARPanel,
+    windows: Windows,
+    alternative: str = "two-sided",
+    *,
+    conventions: str | Conventions = "clm",
+) -> list[TestResult]:
+    r"""Cowan (1992) generalized sign test.
+
+    Parameters
+    ----------
+    panel : ARPanel
+        Abnormal returns of the asset-events.
+    windows : sequence of (int, int)
+        Windows to test.
+    alternative : {"two-sided", "greater", "less"}
+        ``"greater"``: more positive CARs than expected.
+    conventions : str or Conventions, default "clm"
+        Recorded in the result; this test has no formula choice.
+
+    Returns
+    -------
+    list of TestResult
+        One per window.
+
+    Notes
+    -----
+    The expected share of positive abnormal returns is estimated from the estimation window,
+    as the average over asset-events of each one's share of positive residuals (Cowan 1992):
+
+    .. math:: \hat p = \frac1n\sum_i \frac{1}{T_i}\sum_{t} 1[e_{it} > 0],\qquad
+              Z = \frac{w - n\hat p}{\sqrt{n\hat p(1-\hat p)}} \;\overset{a}{\sim}\; N(0,1),
+
+    with :math:`w` the number of positive CARs. The same :math:`\hat p` is used for
+    multi-day windows. Independent asset-events.
+
+    References
+    ----------
+    Cowan, A. R. (1992). Nonparametric event study tests. *Review of Quantitative Finance
+    and Accounting*, 2(4), 343–358.
+    """
+    windows, alternative, conv = prepare(panel, windows, alternative, conventions)
+    est = panel.est_resid
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = (est > 0).sum(axis=1) / np.isfinite(est).sum(axis=1)
+
+    def compute(start: int, end: int) -> Outcome:
+        car, ok = window_cars(panel, start, end)
+        ok &= np.isfinite(share)
+        n = int(ok.sum())
+        if n == 0:
+            return not_applicable(0, NORMAL, _NO_DATA)
+        p_hat = float(share[ok].mean())
+        if not 0 < p_hat < 1:
+            return not_applicable(n, NORMAL, f"p̂ = {p_hat:g}: no variation in signs")
+        w = int((car[ok] > 0).sum())
+        return z_outcome((w - n * p_hat) / np.sqrt(n * p_hat * (1 - p_hat)), n, alternative,
+                         f"p̂ = {p_hat:.4f}")
+
+    return run_windows("gsign", "P(CAR > 0) = p̂", windows, alternative, conv, compute)
+
+
+# --- daily-score tests (Corrado 1989, Corrado & Zivney 1992, Cowan 1992) ----------------------
+def _combined(est: np.ndarray, event: np.ndarray) -> np.ndarray:
+    """Estimation and event-window series side by side, shape (N, L1 + L2)."""
+    return np.concatenate([est, event], axis=1)
+
+
+def _uniform_ranks(x: np.ndarray) -> np.ndarray:
+    r"""Rank of each value within its row over the non-missing days, divided by count + 1.
+
+    Ties get the average rank; missing values stay NaN. Under the null every finite entry of
+    a row with :math:`M` values is uniform on :math:`\{1/(M+1), ..., M/(M+1)\}`.
+    """
+    ranks = stats.rankdata(x, axis=1, nan_policy="omit")
+    return ranks / (np.isfinite(x).sum(axis=1, keepdims=True) + 1.0)
+
+
+def _score_test(
+    panel: ARPanel,
+    scores: np.ndarray,
+    windows: Windows,
+    alternative: str,
+    scale: str,
+) -> dict[tuple[int, int], Outcome]:
+    """Window statistics from daily scores of the combined series (zero mean under the null).
+
+    ``scale="mean"`` averages the scores of each day (Corrado 1989); ``scale="sqrt"`` divides
+    their sum by the square root of the day's count (Corrado & Zivney 1992).
+    """
+    l1 = panel.est_resid.shape[1]
+    out = {}
+    for start, end in windows:
+        _, ok = window_cars(panel, start, end)
+        n = int(ok.sum())
+        if n == 0:
+            out[start, end] = not_applicable(0, NORMAL, _NO_DATA)
+            continue
+        s = scores[ok]
+        count = np.isfinite(s).sum(axis=0)
+        days = count > 0
+        total = np.nansum(s, axis=0)
+        norm = count if scale == "mean" else np.sqrt(count)
+        ubar = np.where(days, total / np.maximum(norm, 1), np.nan)
+        sd = np.sqrt(np.mean(ubar[days] ** 2))
+        if not sd > 0:
+            out[start, end] = not_applicable(n, NORMAL, "the daily scores have zero variance")
+            continue
+        sl = panel.window_slice(start, end)
+        window = ubar[l1 + sl.start:l1 + sl.stop]
+        stat = window.sum() / (np.sqrt(window.size) * sd)
+        out[start, end] = z_outcome(stat, n, alternative)
+    return out
+
+
+def rank(
+    panel: ARPanel,
+    windows: Windows,
+    alternative: str = "two-sided",
+    *,
+    conventions: str | Conventions = "clm",
+) -> list[TestResult]:
+    r"""Corrado (1989) rank test, with Cowan's (1992) multi-day window version.
+
+    Parameters
+    ----------
+    panel : ARPanel
+        Abnormal returns of the asset-events.
+    windows : sequence of (int, int)
+        Windows to test.
+    alternative : {"two-sided", "greater", "less"}
+        ``"greater"``: event-window ranks above their null mean.
+    conventions : str or Conventions, default "clm"
+        Recorded in the result; this test has no formula choice.
+
+    Returns
+    -------
+    list of TestResult
+        One per window.
+
+    Notes
+    -----
+    :math:`K_{it}` is the rank of day :math:`t` among the :math:`M_i` non-missing days of
+    asset-event :math:`i`'s combined estimation and event series (raw abnormal returns);
+    :math:`U_{it} = K_{it}/(M_i+1) - 1/2` (the Corrado & Zivney 1992 scaling, equal to
+    Corrado's :math:`K - (M+1)/2` up to a constant when nothing is missing). With
+    :math:`\bar U_t` the average over the asset-events present on day :math:`t`,
+
+    .. math:: T = \frac{\sum_{t\in W}\bar U_t}{\sqrt{L}\,\sqrt{T_d^{-1}\sum_t \bar U_t^2}}
+              \;\overset{a}{\sim}\; N(0,1).
+
+    Independent asset-events; no distributional assumption on the returns.
+
+    References
+    ----------
+    Corrado, C. J. (1989). A nonparametric test for abnormal security-price performance in
+    event studies. *Journal of Financial Economics*, 23(2), 385–395.
+
+    Cowan, A. R. (1992). Nonparametric event study tests. *Review of Quantitative Finance
+    and Accounting*, 2(4), 343–358.
+    """
+    windows, alternative, conv = prepare(panel, windows, alternative, conventions)
+    scores = _uniform_ranks(_combined(panel.est_resid, panel.ar)) - 0.5
+    stats_by_window = _score_test(panel, scores, windows, alternative, "mean")
+    return run_windows("rank", "E[U] = 0 in the window (no abnormal ranks)", windows,
+                       alternative, conv, lambda s, e: stats_by_window[s, e])
+
+
+def _standardized_combined(panel: ARPanel) -> np.ndarray:
+    r"""Standardized residuals and event ARs; event days re-standardized across asset-events.
+
+    Estimation residuals are divided by :math:`\hat\sigma_i`, event ARs by their standard
+    deviation (:meth:`~eventstudy.abnormal.ARPanel.sar`); each event day's SARs are then
+    divided by their cross-sectional standard deviation (Corrado & Zivney 1992; Kolari &
+    Pynnönen 2011), which removes event-induced variance.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est = panel.est_resid / panel.sigma[:, None]
+        sar = panel.sar()
+        sd = np.nanstd(sar, axis=0, ddof=1, keepdims=True)
+    return _combined(est, sar / sd)
+
+
+def mrank(
+    panel: ARPanel,
+    windows: Windows,
+    alternative: str = "two-sided",
+    *,
+    conventions: str | Conventions = "clm",
+) -> list[TestResult]:
+    r"""Corrado & Zivney (1992) modified rank test on standardized abnormal returns.
+
+    Parameters
+    ----------
+    panel : ARPanel
+        Abnormal returns of the asset-events.
+    windows : sequence of (int, int)
+        Windows to test.
+    alternative : {"two-sided", "greater", "less"}
+        ``"greater"``: event-window ranks above their null mean.
+    conventions : str or Conventions, default "clm"
+        ``prediction_error`` decides whether event ARs are standardized with the
+        estimation-error term.
+
+    Returns
+    -------
+    list of TestResult
+        One per window.
+
+    Notes
+    -----
+    Ranks are taken of standardized returns: estimation residuals over :math:`\hat\sigma_i`,
+    event ARs over their standard deviation and then over the cross-sectional standard
+    deviation of that event day's SARs (the correction for event-induced variance). With
+    :math:`U_{it} = K_{it}/(M_i+1) - 1/2` and the day's scaled sum
+    :math:`\bar U_t = n_t^{-1/2}\sum_i U_{it}`,
+
+    .. math:: T = \frac{\sum_{t\in W}\bar U_t}{\sqrt{L}\,\sqrt{T_d^{-1}\sum_t \bar U_t^2}}
+              \;\overset{a}{\sim}\; N(0,1).
+
+    Independent asset-events.
+
+    References
+    ----------
+    Corrado, C. J., & Zivney, T. L. (1992). The specification and power of the sign test in
+    event study hypothesis tests using daily stock returns. *Journal of Financial and
+    Quantitative Analysis*, 27(3), 465–478.
+    """
+    windows, alternative, conv = prepare(panel, windows, alternative, conventions)
+    scores = _uniform_ranks(_standardized_combined(with_pe(panel, conv))) - 0.5
+    stats_by_window = _score_test(panel, scores, windows, alternative, "sqrt")
+    return run_windows("mrank", "E[U] = 0 in the window (no abnormal ranks)", windows,
+                       alternative, conv, lambda s, e: stats_by_window[s, e])
+
+
+def cz_sign(
+    panel: ARPanel,
+    windows: Windows,
+    alternative: str = "two-sided",
+    *,
+    conventions: str | Conventions = "clm",
+) -> list[TestResult]:
+    r"""Corrado & Zivney (1992) sign test (signs relative to each asset-event's median).
+
+    Parameters
+    ----------
+    panel : ARPanel
+        Abnormal returns of the asset-events.
+    windows : sequence of (int, int)
+        Windows to test.
+    alternative : {"two-sided", "greater", "less"}
+        ``"greater"``: more event-window returns above the median than expected.
+    conventions : str or Conventions, default "clm"
+        Recorded in the result; this test has no formula choice.
+
+    Returns
+    -------
+    list of TestResult
+        One per window.
+
+    Notes
+    -----
+    :math:`G_{it} = \operatorname{sign}(A_{it} - \operatorname{median}_t A_{it})` over the
+    combined estimation and event series; with :math:`\bar G_t = n_t^{-1/2}\sum_i G_{it}`,
+
+    .. math:: T = \frac{\sum_{t\in W}\bar G_t}{\sqrt{L}\,\sqrt{T_d^{-1}\sum_t \bar G_t^2}}
+              \;\overset{a}{\sim}\; N(0,1).
+
+    Robust to skewness (signs are taken about the median, not zero); independent
+    asset-events.
+
+    References
+    ----------
+    Corrado, C. J., & Zivney, T. L. (1992). The specification and power of the sign test in
+    event study hypothesis tests using daily stock returns. *Journal of Financial and
+    Quantitative Analysis*, 27(3), 465–478.
+    """
+    windows, alternative, conv = prepare(panel, windows, alternative, conventions)
+    series = _combined(panel.est_resid, panel.ar)
+    scores = np.sign(series - np.nanmedian(series, axis=1, keepdims=True))
+    stats_by_window = _score_test(panel, scores, windows, alternative, "sqrt")
+    return run_windows("cz_sign", "P(AR > median) = 0.5 in the window", windows, alternative,
+                       conv, lambda s, e: stats_by_window[s, e])
+
+
+def grank(
+    panel: ARPanel,
+    windows: Windows,
+    alternative: str = "two-sided",
+    *,
+    variant: str = "t",
+    conventions: str | Conventions = "clm",
+) -> list[TestResult]:
+    r"""Kolari & Pynnönen (2011) generalized rank test (GRANK-T or GRANK-Z).
+
+    Parameters
+    ----------
+    panel : ARPanel
+        Abnormal returns of the asset-events.
+    windows : sequence of (int, int)
+        Windows to test; a multi-day window is collapsed into one observation.
+    alternative : {"two-sided", "greater", "less"}
+        ``"greater"``: the window's ranks above their null mean.
+    variant : {"t", "z"}, default "t"
+        GRANK-T (robust to cross-correlation through the time-series variance of the mean
+        rank) or GRANK-Z (the exact rank variance, assuming independent asset-events).
+    conventions : str or Conventions, default "clm"
+        ``prediction_error`` decides whether the SCAR includes the estimation-error term.
+
+    Returns
+    -------
+    list of TestResult
+        One per window.
+
+    Notes
+    -----
+    The generalized standardized abnormal returns of asset-event :math:`i` are its
+    estimation-window standardized residuals :math:`e_{it}/\hat\sigma_i` and, as one more
+    observation (:math:`t=0`), :math:`SCAR_i^* = SCAR_i/S_{SCAR}`, the SCAR re-standardized by
+    its cross-sectional standard deviation. Ranks over these :math:`T_i` values give
+    :math:`U_{it} = K_{it}/(T_i+1) - 1/2`; :math:`\bar U_t = n_t^{-1}\sum_i U_{it}` and, over
+    the :math:`T` time points,
+
+    .. math:: Z = \frac{\bar U_0}{S_{\bar U}},\quad
+              S_{\bar U}^2 = \frac1T\sum_t \frac{n_t}{n}\bar U_t^2,\qquad
+              t_{grank} = Z\sqrt{\frac{T-2}{T-1-Z^2}} \sim t(T-2).
+
+    GRANK-Z uses the null variance of a uniform rank,
+    :math:`\mathrm{Var}(U_{i0}) = (T_i-1)/(12(T_i+1))`:
+
+    .. math:: Z_{grank} = \bar U_0 \Big/ \sqrt{n^{-2}\textstyle\sum_i (T_i-1)/(12(T_i+1))}
+              \;\overset{a}{\sim}\; N(0,1).
+
+    References
+    ----------
+    Kolari, J. W., & Pynnönen, S. (2011). Nonparametric rank tests for event studies.
+    *Journal of Empirical Finance*, 18(5), 953–971.
+    """
+    if variant not in ("t", "z"):
+        raise SpecificationError(f"variant={variant!r} is not valid; choose one of 't', 'z'.")
+    windows, alternative, conv = prepare(panel, windows, alternative, conventions)
+    p = with_pe(panel, conv)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est = panel.est_resid / panel.sigma[:, None]
+
+    def compute(start: int, end: int) -> Outcome:
+        z, ok = scar(p, start, end)
+        n = int(ok.sum())
+        if n < 2:
+            return not_applicable(n, NORMAL, f"needs at least 2 asset-events; got {n}")
+        s = float(np.std(z[ok], ddof=1))
+        if not s > 0:
+            return not_applicable(n, NORMAL, "the SCARs have zero cross-sectional variance")
+        u = _uniform_ranks(_combined(est[ok], (z[ok] / s)[:, None])) - 0.5
+        count = np.isfinite(u).sum(axis=0)
+        days = count > 0
+        ubar = np.nanmean(u[:, days], axis=0)
+        u0 = ubar[-1]
+        if variant == "z":
+            t_i = np.isfinite(u).sum(axis=1)
+            return z_outcome(u0 / np.sqrt(np.sum((t_i - 1) / (12 * (t_i + 1))) / n**2), n,
+                             alternative)
+        n_t = int(days.sum())
+        zstat = u0 / np.sqrt(np.mean(count[days] / n * ubar**2))
+        if not n_t - 1 - zstat**2 > 0:
+            return not_applicable(n, t_dist(n_t - 2), "Z² ≥ T - 1: GRANK-T undefined")
+        return t_outcome(zstat * np.sqrt((n_t - 2) / (n_t - 1 - zstat**2)), n_t - 2, n,
+                         alternative)
+
+    name = "grank" if variant == "t" else "grank_z"
+    return run_windows(name, "E[U_0] = 0 (window ranks uniform)", windows, alternative,
+                       conv, compute)
+
+
+def wilcoxon(
+    panel: ARPanel,
+    windows: Windows,
+    alternative: str = "two-sided",
+    *,
+    conventions: str | Conventions = "clm",
+) -> list[TestResult]:
+    r"""Wilcoxon signed-rank test of the CARs.
+
+    Parameters
+    ----------
+    panel : ARPanel
+        Abnormal returns of the asset-events.
+    windows : sequence of (int, int)
+        Windows to test.
+    alternative : {"two-sided", "greater", "less"}
+        ``"greater"``: CARs shifted above zero.
+    conventions : str or Conventions, default "clm"
+        Recorded in the result; this test has no formula choice.
+
+    Returns
+    -------
+    list of TestResult
+        One per window.
+
+    Notes
+    -----
+    Zero CARs are left out (Wilcoxon's convention). With :math:`W^+` the sum of the ranks of
+    :math:`|CAR_i|` over positive CARs, the reported statistic is the standardized
+
+    .. math:: Z = \frac{W^+ - n(n+1)/4}{\sqrt{n(n+1)(2n+1)/24}} .
+
+    The p-value is exact (the permutation distribution of :math:`W^+`,
+    :func:`scipy.stats.wilcoxon` with ``method="exact"``) when :math:`n \le 50` and the
+    :math:`|CAR_i|` have no ties; otherwise the normal approximation with tie correction.
+    Assumes independent asset-events with CARs symmetric about their median.
+
+    References
+    ----------
+    Wilcoxon, F. (1945). Individual comparisons by ranking methods. *Biometrics Bulletin*,
+    1(6), 80–83.
+    """
+    windows, alternative, conv = prepare(panel, windows, alternative, conventions)
+
+    def compute(start: int, end: int) -> Outcome:
+        car, ok = window_cars(panel, start, end)
+        x = car[ok]
+        x = x[x != 0]
+        n = x.size
+        if n == 0:
+            return not_applicable(0, NORMAL, "no non-zero CAR")
+        ranks = stats.rankdata(np.abs(x))
+        exact = n <= 50 and np.unique(ranks).size == n
+        w_plus = ranks[x > 0].sum()
+        z = (w_plus - n * (n + 1) / 4) / np.sqrt(n * (n + 1) * (2 * n + 1) / 24)
+        res = stats.wilcoxon(x, alternative=alternative, method="exact" if exact else "approx")
+        dist = f"exact signed-rank (n={n})" if exact else NORMAL
+        zeros = int(ok.sum()) - n
+        return Outcome(float(z), float(res.pvalue), n, dist,
+                       f"{zeros} zero CARs left out" if zeros else "")
+
+    return run_windows("wilcoxon", "CAR symmetric about 0", windows, alternative, conv,
+                       compute)
