@@ -329,3 +329,50 @@ class EventStudyResults:
     def to_latex(self) -> str:
         """The summary tables as LaTeX."""
         return self.summary().as_latex()
+
+    # --- plots (thin wrappers over eventstudy.plotting) -----------------------------------------
+    def plot_car(self, asset: str, event_id: str | None = None, level: float = 0.95,
+                 **kwargs: Any) -> Any:
+        """CAR path of one asset with its confidence band; see :func:`.plotting.plot_car`."""
+        from eventstudy.plotting import plot_car
+
+        return plot_car(self, asset, event_id=event_id, level=level, **kwargs)
+
+    def plot_car_grid(self, event_id: str | None = None, level: float = 0.95,
+                      **kwargs: Any) -> Any:
+        """CAR paths of all assets of one event; see :func:`.plotting.plot_car_grid`."""
+        from eventstudy.plotting import plot_car_grid
+
+        return plot_car_grid(self, event_id=event_id, level=level, **kwargs)
+
+    def plot_sector_bars(self, window: tuple[int, int] = (-1, 1), event_id: str | None = None,
+                         **kwargs: Any) -> Any:
+        """Sorted CAR bars with intervals; see :func:`.plotting.plot_sector_bars`."""
+        from eventstudy.plotting import plot_sector_bars
+
+        return plot_sector_bars(self, window=window, event_id=event_id, **kwargs)
+
+    def plot_ar_heatmap(self, event_id: str | None = None, **kwargs: Any) -> Any:
+        """Asset × event-day AR heatmap; see :func:`.plotting.plot_ar_heatmap`."""
+        from eventstudy.plotting import plot_ar_heatmap
+
+        return plot_ar_heatmap(self, event_id=event_id, **kwargs)
+
+    def plot_car_heatmap(self, window: tuple[int, int] = (-1, 1), **kwargs: Any) -> Any:
+        """Event × asset CAR heatmap; see :func:`.plotting.plot_car_heatmap`."""
+        from eventstudy.plotting import plot_car_heatmap
+
+        return plot_car_heatmap(self, window=window, **kwargs)
+
+    def plot_price_path(self, event_id: str | None = None, **kwargs: Any) -> Any:
+        """Rebased prices around an event; see :func:`.plotting.plot_price_path`."""
+        from eventstudy.plotting import plot_price_path
+
+        return plot_price_path(self, event_id=event_id, **kwargs)
+
+    def plot_caar(self, window: tuple[int, int] | None = None, level: float = 0.95,
+                  **kwargs: Any) -> Any:
+        """CAAR across asset-events with its band; see :func:`.plotting.plot_caar`."""
+        from eventstudy.plotting import plot_caar
+
+        return plot_caar(self, window=window, level=level, **kwargs)
