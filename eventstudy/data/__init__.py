@@ -1,6 +1,29 @@
 """Where the numbers come from: price providers, the disk cache and factor data."""
 
 from eventstudy.data.base import DataFrameProvider, PriceProvider, resolve_provider
+from eventstudy.data.cache import CachedProvider
 from eventstudy.data.csvdir import CSVDirectoryProvider
+from eventstudy.data.factors import (
+    CSVFactorProvider,
+    DataFrameFactorProvider,
+    FactorProvider,
+    FrenchFactorProvider,
+    dtb3_to_daily,
+    resolve_factor_provider,
+)
+from eventstudy.data.yahoo import YahooProvider
 
-__all__ = ["CSVDirectoryProvider", "DataFrameProvider", "PriceProvider", "resolve_provider"]
+__all__ = [
+    "CSVDirectoryProvider",
+    "CSVFactorProvider",
+    "CachedProvider",
+    "DataFrameFactorProvider",
+    "DataFrameProvider",
+    "FactorProvider",
+    "FrenchFactorProvider",
+    "PriceProvider",
+    "YahooProvider",
+    "dtb3_to_daily",
+    "resolve_factor_provider",
+    "resolve_provider",
+]
