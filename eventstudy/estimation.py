@@ -191,6 +191,7 @@ class _Context:
     returns: pd.DataFrame
     gaps: pd.DataFrame
     inputs: dict[str, DesignInputs] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)
 
 
 class EventStudy:
@@ -234,6 +235,10 @@ class EventStudy:
         Whether a DataFrame passed as ``data`` holds prices or returns.
     factors : factor provider, DataFrame, path or None
         Factor data for ``"capm"``, ``"ff3"`` and ``FactorModel()`` without its own data.
+    risk_free : {"dtb3", "ff"}, default "dtb3"
+        Risk-free rate of the CAPM: the 3-month T-bill (FRED DTB3, converted to a daily
+        rate) or the factor file's ``rf`` column. Sessions without a quote are listed in
+        ``results.settings["risk_free"]``.
     calendar : TradingCalendar, optional
         Defaults to NYSE (XNYS).
     """
@@ -258,6 +263,7 @@ class EventStudy:
         data: object = None,
         data_kind: str = "prices",
         factors: object = None,
+        risk_free: str = "dtb3",
         calendar: TradingCalendar | None = None,
     ) -> None:
         self.events: EventSet = to_event_set(events)
@@ -283,6 +289,7 @@ class EventStudy:
         self.data_kind = check_option("data_kind", data_kind, DATA_KINDS)
         self.data = data
         self.factors = factors
+        self.risk_free = check_option("risk_free", risk_free, ("dtb3", "ff"))
         self.calendar = calendar or get_calendar()
 
     def __repr__(self) -> str:
@@ -358,7 +365,8 @@ class EventStudy:
             rets = panel.returns.reindex(self.calendar.sessions_in_range(first, last))
             gaps = panel.gaps
         ctx = _Context(returns=rets, gaps=gaps)
-        factors = self._factor_frame(rets.index) if self._needs_factors() else None
+        ctx.notes["data"] = repr(provider)
+        factors = self._factor_frame(rets.index, ctx.notes) if self._needs_factors() else None
         for asset in self.assets:
             model, market = self._model_for(asset)
             key = self._group_key(model, market)
@@ -377,15 +385,22 @@ class EventStudy:
         m = self.model
         return m.needs_risk_free or (m.needs_factors and getattr(m, "factors", None) is None)
 
-    def _factor_frame(self, index: pd.DatetimeIndex) -> pd.DataFrame:
+    def _factor_frame(self, index: pd.DatetimeIndex, notes: dict[str, str]) -> pd.DataFrame:
         from eventstudy.data.factors import resolve_factor_provider
 
         provider = resolve_factor_provider(self.factors)
-        frame = provider.get_factors(index[0], index[-1])
-        if self.model.needs_risk_free and "rf" in frame.columns and hasattr(provider, "risk_free"):
-            frame = frame.copy()
-            frame["rf"] = provider.risk_free(index[0], index[-1]).reindex(frame.index)
-        return frame.reindex(index)
+        frame = provider.get_factors(index[0], index[-1]).reindex(index)
+        if self.model.needs_risk_free:
+            # The CAPM's risk-free rate is a separate choice from the factor file's own rf.
+            rf = provider.risk_free(index[0], index[-1], source=self.risk_free)
+            filled = rf.attrs.get("filled", [])
+            days = ", ".join(str(pd.Timestamp(d).date()) for d in filled)
+            notes["risk_free"] = self.risk_free + (
+                f"; carried forward on {len(filled)} session(s) without a quote: {days}"
+                if filled else ""
+            )
+            frame = frame.assign(rf=rf.reindex(index))
+        return frame
 
     @staticmethod
     def _model_factors(
@@ -568,10 +583,10 @@ class EventStudy:
             event_dates=event_dates,
             car_windows=w.car_windows,
             conventions=self.conventions,
-            settings=self._settings(),
+            settings=self._settings(ctx.notes),
         )
 
-    def _settings(self) -> dict[str, object]:
+    def _settings(self, notes: dict[str, str]) -> dict[str, object]:
         return {
             "model": self.model.label,
             "market": self.market,
@@ -584,8 +599,7 @@ class EventStudy:
             "exclude": self.exclude if isinstance(self.exclude, str | type(None))
             else f"{len(self.exclude)} dates",  # type: ignore[arg-type]
             "exclude_window": self.exclude_window,
-            "data": repr(resolve_provider(self.data, self.data_kind)) if self.data is not None
-            else "EVENTSTUDY_DATA or cached Yahoo",
+            **notes,
         }
 
     def _params_table(self, keys, out, ev_idx, as_idx, param_names, index, day0) -> pd.DataFrame:

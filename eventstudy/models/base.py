@@ -238,7 +238,9 @@ class FactorModel(NormalReturnModel):
 
     @property
     def label(self) -> str:  # noqa: D102
-        cols = self.columns or ()
+        cols = self.columns
+        if cols is None and self.factors is not None:
+            cols = tuple(str(c) for c in self.factors.columns if c != "rf")
         return f"{self.name}({','.join(cols)})" if cols else self.name
 
     def design(self, inputs: DesignInputs) -> Design:  # noqa: D102
