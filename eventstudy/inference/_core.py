@@ -151,11 +151,11 @@ def prepare(
 
 
 # --- cumulative abnormal returns and their standardization ------------------------------------
-def with_pe(panel: ARPanel, conventions: Conventions) -> ARPanel:
-    """``panel`` whose variances include the prediction-error term iff the conventions say so."""
-    if panel.prediction_error == conventions.prediction_error:
+def with_pe(panel: ARPanel, prediction_error: bool) -> ARPanel:
+    """``panel`` whose variances include the prediction-error term iff ``prediction_error``."""
+    if panel.prediction_error == prediction_error:
         return panel
-    return replace(panel, prediction_error=conventions.prediction_error)
+    return replace(panel, prediction_error=prediction_error)
 
 
 def window_cars(panel: ARPanel, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:

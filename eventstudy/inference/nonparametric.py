@@ -73,7 +73,8 @@ def sign(
     alternative : {"two-sided", "greater", "less"}
         ``"greater"``: more positive CARs than one half.
     conventions : str or Conventions, default "clm"
-        Recorded in the result; this test has no formula choice.
+        ``sign_pvalue``: exact binomial (``"exact"``) or normal approximation (``"normal"``,
+        estudy2) p-value.
 
     Returns
     -------
@@ -87,7 +88,8 @@ def sign(
     .. math:: Z = \frac{w - n/2}{\sqrt{n/4}},
 
     and the p-value is the exact binomial :math:`\mathrm{Bin}(n, 1/2)` tail of :math:`w`
-    (two-sided: twice the smaller tail, capped at 1). Independent asset-events; assumes a
+    (two-sided: twice the smaller tail, capped at 1), or that of :math:`Z` under
+    :math:`N(0,1)`. Independent asset-events; assumes a
     zero median abnormal return under the null, which fails for skewed returns (use
     :func:`gsign`).
 
@@ -109,8 +111,10 @@ def sign(
         w = int((x > 0).sum())
         zeros = int(ok.sum()) - n
         note = f"{zeros} zero CARs left out" if zeros else ""
-        return Outcome((w - n / 2) / np.sqrt(n / 4), _binomial_pvalue(w, n, 0.5, alternative),
-                       n, dist, note)
+        z = (w - n / 2) / np.sqrt(n / 4)
+        if conv.sign_pvalue == "normal":
+            return z_outcome(z, n, alternative, note)
+        return Outcome(z, _binomial_pvalue(w, n, 0.5, alternative), n, dist, note)
 
     return run_windows("sign", "P(CAR > 0) = 0.5", windows, alternative, conv, compute)
 
@@ -133,7 +137,8 @@ def gsign(
     alternative : {"two-sided", "greater", "less"}
         ``"greater"``: more positive CARs than expected.
     conventions : str or Conventions, default "clm"
-        Recorded in the result; this test has no formula choice.
+        ``gsign_phat``: :math:`\hat p` as the mean of the asset-events' shares (``"mean"``,
+        Cowan 1992) or pooled over all their estimation days (``"pooled"``, estudy2).
 
     Returns
     -------
@@ -143,7 +148,8 @@ def gsign(
     Notes
     -----
     The expected share of positive abnormal returns is estimated from the estimation window,
-    as the average over asset-events of each one's share of positive residuals (Cowan 1992):
+    as the average over asset-events of each one's share of positive residuals (Cowan 1992),
+    or pooled, :math:`\sum_i\sum_t 1[e_{it}>0] / \sum_i T_i`:
 
     .. math:: \hat p = \frac1n\sum_i \frac{1}{T_i}\sum_{t} 1[e_{it} > 0],\qquad
               Z = \frac{w - n\hat p}{\sqrt{n\hat p(1-\hat p)}} \;\overset{a}{\sim}\; N(0,1),
@@ -157,17 +163,19 @@ def gsign(
     and Accounting*, 2(4), 343–358.
     """
     windows, alternative, conv = prepare(panel, windows, alternative, conventions)
-    est = panel.est_resid
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = (est > 0).sum(axis=1) / np.isfinite(est).sum(axis=1)
+    positive = (panel.est_resid > 0).sum(axis=1)
+    days = np.isfinite(panel.est_resid).sum(axis=1)
 
     def compute(start: int, end: int) -> Outcome:
         car, ok = window_cars(panel, start, end)
-        ok &= np.isfinite(share)
+        ok &= days > 0
         n = int(ok.sum())
         if n == 0:
             return not_applicable(0, NORMAL, _NO_DATA)
-        p_hat = float(share[ok].mean())
+        if conv.gsign_phat == "pooled":
+            p_hat = float(positive[ok].sum() / days[ok].sum())
+        else:
+            p_hat = float(np.mean(positive[ok] / days[ok]))
         if not 0 < p_hat < 1:
             return not_applicable(n, NORMAL, f"p̂ = {p_hat:g}: no variation in signs")
         w = int((car[ok] > 0).sum())
@@ -199,11 +207,15 @@ def _score_test(
     windows: Windows,
     alternative: str,
     scale: str,
+    conv: Conventions,
 ) -> dict[tuple[int, int], Outcome]:
     """Window statistics from daily scores of the combined series (zero mean under the null).
 
     ``scale="mean"`` averages the scores of each day (Corrado 1989); ``scale="sqrt"`` divides
-    their sum by the square root of the day's count (Corrado & Zivney 1992).
+    their sum by the square root of the day's count (Corrado & Zivney 1992). With
+    ``conv.score_scaling == "estudy2"`` each day's sum is first multiplied by
+    :math:`n/n_t` (R's ``rowMeans(x, na.rm=TRUE) * ncol(x)``) and the variance is divided by
+    the mean number of scores per asset-event instead of the number of days.
     """
     l1 = panel.est_resid.shape[1]
     out = {}
@@ -218,8 +230,15 @@ def _score_test(
         days = count > 0
         total = np.nansum(s, axis=0)
         norm = count if scale == "mean" else np.sqrt(count)
-        ubar = np.where(days, total / np.maximum(norm, 1), np.nan)
-        sd = np.sqrt(np.mean(ubar[days] ** 2))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ubar = np.where(days, total / norm, np.nan)
+        if conv.score_scaling == "estudy2":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ubar = ubar * n / count
+            length = np.isfinite(s).sum(axis=1).mean()
+        else:
+            length = days.sum()
+        sd = np.sqrt(np.nansum(ubar**2) / length)
         if not sd > 0:
             out[start, end] = not_applicable(n, NORMAL, "the daily scores have zero variance")
             continue
@@ -248,7 +267,8 @@ def rank(
     alternative : {"two-sided", "greater", "less"}
         ``"greater"``: event-window ranks above their null mean.
     conventions : str or Conventions, default "clm"
-        Recorded in the result; this test has no formula choice.
+        ``rank_scores``: ``"uniform"`` or ``"raw"`` (estudy2) scores; ``score_scaling``
+        (see :func:`mrank`).
 
     Returns
     -------
@@ -259,8 +279,9 @@ def rank(
     -----
     :math:`K_{it}` is the rank of day :math:`t` among the :math:`M_i` non-missing days of
     asset-event :math:`i`'s combined estimation and event series (raw abnormal returns);
-    :math:`U_{it} = K_{it}/(M_i+1) - 1/2` (the Corrado & Zivney 1992 scaling, equal to
-    Corrado's :math:`K - (M+1)/2` up to a constant when nothing is missing). With
+    :math:`U_{it} = K_{it}/(M_i+1) - 1/2` (the Corrado & Zivney 1992 scaling; with
+    ``rank_scores="raw"`` Corrado's :math:`K_{it} - (M_i+1)/2`, the same test up to a
+    constant when no day is missing). With
     :math:`\bar U_t` the average over the asset-events present on day :math:`t`,
 
     .. math:: T = \frac{\sum_{t\in W}\bar U_t}{\sqrt{L}\,\sqrt{T_d^{-1}\sum_t \bar U_t^2}}
@@ -277,8 +298,13 @@ def rank(
     and Accounting*, 2(4), 343–358.
     """
     windows, alternative, conv = prepare(panel, windows, alternative, conventions)
-    scores = _uniform_ranks(_combined(panel.est_resid, panel.ar)) - 0.5
-    stats_by_window = _score_test(panel, scores, windows, alternative, "mean")
+    series = _combined(panel.est_resid, panel.ar)
+    if conv.rank_scores == "raw":
+        scores = stats.rankdata(series, axis=1, nan_policy="omit") - (
+            np.isfinite(series).sum(axis=1, keepdims=True) + 1) / 2
+    else:
+        scores = _uniform_ranks(series) - 0.5
+    stats_by_window = _score_test(panel, scores, windows, alternative, "mean", conv)
     return run_windows("rank", "E[U] = 0 in the window (no abnormal ranks)", windows,
                        alternative, conv, lambda s, e: stats_by_window[s, e])
 
@@ -317,7 +343,9 @@ def mrank(
         ``"greater"``: event-window ranks above their null mean.
     conventions : str or Conventions, default "clm"
         ``prediction_error`` decides whether event ARs are standardized with the
-        estimation-error term.
+        estimation-error term; ``mrank_returns="raw"`` ranks the raw abnormal returns
+        (estudy2); ``score_scaling="estudy2"`` multiplies each day's sum by :math:`n/n_t`
+        and divides the variance by the mean series length (estudy2's implementation).
 
     Returns
     -------
@@ -344,8 +372,12 @@ def mrank(
     Quantitative Analysis*, 27(3), 465–478.
     """
     windows, alternative, conv = prepare(panel, windows, alternative, conventions)
-    scores = _uniform_ranks(_standardized_combined(with_pe(panel, conv))) - 0.5
-    stats_by_window = _score_test(panel, scores, windows, alternative, "sqrt")
+    if conv.mrank_returns == "raw":
+        series = _combined(panel.est_resid, panel.ar)
+    else:
+        series = _standardized_combined(with_pe(panel, conv.prediction_error))
+    scores = _uniform_ranks(series) - 0.5
+    stats_by_window = _score_test(panel, scores, windows, alternative, "sqrt", conv)
     return run_windows("mrank", "E[U] = 0 in the window (no abnormal ranks)", windows,
                        alternative, conv, lambda s, e: stats_by_window[s, e])
 
@@ -368,7 +400,7 @@ def cz_sign(
     alternative : {"two-sided", "greater", "less"}
         ``"greater"``: more event-window returns above the median than expected.
     conventions : str or Conventions, default "clm"
-        Recorded in the result; this test has no formula choice.
+        ``score_scaling`` (see :func:`mrank`).
 
     Returns
     -------
@@ -395,7 +427,7 @@ def cz_sign(
     windows, alternative, conv = prepare(panel, windows, alternative, conventions)
     series = _combined(panel.est_resid, panel.ar)
     scores = np.sign(series - np.nanmedian(series, axis=1, keepdims=True))
-    stats_by_window = _score_test(panel, scores, windows, alternative, "sqrt")
+    stats_by_window = _score_test(panel, scores, windows, alternative, "sqrt", conv)
     return run_windows("cz_sign", "P(AR > median) = 0.5 in the window", windows, alternative,
                        conv, lambda s, e: stats_by_window[s, e])
 
@@ -456,7 +488,7 @@ def grank(
     if variant not in ("t", "z"):
         raise SpecificationError(f"variant={variant!r} is not valid; choose one of 't', 'z'.")
     windows, alternative, conv = prepare(panel, windows, alternative, conventions)
-    p = with_pe(panel, conv)
+    p = with_pe(panel, conv.prediction_error)
     with np.errstate(invalid="ignore", divide="ignore"):
         est = panel.est_resid / panel.sigma[:, None]
 
@@ -507,7 +539,8 @@ def wilcoxon(
     alternative : {"two-sided", "greater", "less"}
         ``"greater"``: CARs shifted above zero.
     conventions : str or Conventions, default "clm"
-        Recorded in the result; this test has no formula choice.
+        ``wilcoxon_statistic``: report the standardized ``"z"`` or the raw ``"w_plus"``
+        (estudy2); the p-value is the same.
 
     Returns
     -------
@@ -517,7 +550,8 @@ def wilcoxon(
     Notes
     -----
     Zero CARs are left out (Wilcoxon's convention). With :math:`W^+` the sum of the ranks of
-    :math:`|CAR_i|` over positive CARs, the reported statistic is the standardized
+    :math:`|CAR_i|` over positive CARs, the reported statistic is :math:`W^+` or the
+    standardized
 
     .. math:: Z = \frac{W^+ - n(n+1)/4}{\sqrt{n(n+1)(2n+1)/24}} .
 
@@ -547,7 +581,8 @@ def wilcoxon(
         res = stats.wilcoxon(x, alternative=alternative, method="exact" if exact else "approx")
         dist = f"exact signed-rank (n={n})" if exact else NORMAL
         zeros = int(ok.sum()) - n
-        return Outcome(float(z), float(res.pvalue), n, dist,
+        stat = w_plus if conv.wilcoxon_statistic == "w_plus" else z
+        return Outcome(float(stat), float(res.pvalue), n, dist,
                        f"{zeros} zero CARs left out" if zeros else "")
 
     return run_windows("wilcoxon", "CAR symmetric about 0", windows, alternative, conv,

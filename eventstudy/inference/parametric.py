@@ -124,8 +124,9 @@ def t_pooled(
     alternative : {"two-sided", "greater", "less"}
         Alternative hypothesis about the mean CAR.
     conventions : str or Conventions, default "clm"
-        ``prediction_error`` decides whether :math:`\widehat{Var}(CAR_i)` includes the
-        estimation-error term.
+        ``pooled_pe`` decides whether :math:`\widehat{Var}(CAR_i)` includes the
+        estimation-error term; ``bw_df="mean_nobs"`` refers the statistic to
+        :math:`t(\bar L_1 - 1)` (estudy2) instead of :math:`N(0,1)`.
 
     Returns
     -------
@@ -149,7 +150,7 @@ def t_pooled(
     Literature*, 35(1), 13–39.
     """
     windows, alternative, conv = prepare(panel, windows, alternative, conventions)
-    p = with_pe(panel, conv)
+    p = with_pe(panel, conv.pooled_pe)
 
     def compute(start: int, end: int) -> Outcome:
         car, ok = window_cars(p, start, end)
@@ -157,7 +158,10 @@ def t_pooled(
         if n == 0:
             return not_applicable(0, NORMAL, _NO_DATA)
         var = p.car_var(start, end)[ok]
-        return z_outcome(car[ok].mean() / (np.sqrt(var.sum()) / n), n, alternative)
+        stat = car[ok].mean() / (np.sqrt(var.sum()) / n)
+        if conv.bw_df == "mean_nobs":
+            return t_outcome(stat, p.nobs[ok].mean() - 1, n, alternative)
+        return z_outcome(stat, n, alternative)
 
     return run_windows("t_pooled", "E[CAR] = 0", windows, alternative, conv, compute)
 
@@ -180,7 +184,8 @@ def t_cda(
     alternative : {"two-sided", "greater", "less"}
         Alternative hypothesis about the mean CAR.
     conventions : str or Conventions, default "clm"
-        Recorded in the result; this test has no formula choice.
+        ``bw_df="mean_nobs"`` refers the statistic to :math:`t(\bar L_1 - 1)`, the mean
+        estimation length less one (estudy2), instead of :math:`t(T-1)`.
 
     Returns
     -------
@@ -221,7 +226,8 @@ def t_cda(
             return not_applicable(n, t_dist(n_days - 1),
                                   "the average estimation residual has zero variance")
         stat = car[ok].mean() / (s * np.sqrt(end - start + 1))
-        return t_outcome(stat, n_days - 1, n, alternative)
+        df = panel.nobs[ok].mean() - 1 if conv.bw_df == "mean_nobs" else n_days - 1
+        return t_outcome(stat, df, n, alternative)
 
     return run_windows("t_cda", "E[CAR] = 0", windows, alternative, conv, compute)
 
@@ -280,7 +286,7 @@ def patell(
     Financial and Quantitative Analysis*, 23(2), 119–133 (the multi-day SCAR).
     """
     windows, alternative, conv = prepare(panel, windows, alternative, conventions)
-    p = with_pe(panel, conv)
+    p = with_pe(panel, conv.prediction_error)
 
     def compute(start: int, end: int) -> Outcome:
         stat, ok, reason = _patell_z(p, start, end)
@@ -330,7 +336,7 @@ def bmp(
     conditions of event-induced variance. *Journal of Financial Economics*, 30(2), 253–272.
     """
     windows, alternative, conv = prepare(panel, windows, alternative, conventions)
-    p = with_pe(panel, conv)
+    p = with_pe(panel, conv.prediction_error)
 
     def compute(start: int, end: int) -> Outcome:
         z, ok = scar(p, start, end)
@@ -400,7 +406,7 @@ def kp(
     correlation of abnormal returns. *Review of Financial Studies*, 23(11), 3996–4025.
     """
     windows, alternative, conv = prepare(panel, windows, alternative, conventions)
-    p = with_pe(panel, conv)
+    p = with_pe(panel, conv.prediction_error)
     clusters = clusters_with_corr(p)
 
     def compute(start: int, end: int) -> Outcome:
@@ -464,7 +470,7 @@ def patell_adj(
     Empirical tests. *Journal of Accounting Research*, 14(2), 246–276.
     """
     windows, alternative, conv = prepare(panel, windows, alternative, conventions)
-    p = with_pe(panel, conv)
+    p = with_pe(panel, conv.prediction_error)
     clusters = clusters_with_corr(p)
 
     def compute(start: int, end: int) -> Outcome:
@@ -500,7 +506,7 @@ def lamb(
         Alternative hypothesis about the mean CAR.
     conventions : str or Conventions, default "clm"
         ``sigma_ddof`` is the divisor of the portfolio residual variance; ``prediction_error``
-        decides whether the estimation-error term is included.
+        decides whether the estimation-error term is included and ``lamb_pe`` how.
 
     Returns
     -------
@@ -509,18 +515,29 @@ def lamb(
 
     Notes
     -----
-    The asset-events of one event date :math:`g` (same day 0) form an equally weighted
-    portfolio. With the same regressors and estimation sample for all of them, the average of
-    their residuals is the residual of the portfolio regression, so its variance
-    :math:`\hat\sigma_g^2 = \sum_t \bar e_{gt}^2/(T_g-k)` (or the sample variance with
-    ``sigma_ddof="1"``) already contains every cross-covariance, and the portfolio CAR has
-    variance :math:`\hat\sigma_g^2 (L + s_g'(X_g'X_g)^{-1}s_g)`. Event dates are independent:
+    The asset-events of one event date :math:`g` (same day 0, :math:`n_g` of them) form an
+    equally weighted portfolio. Its estimation residual on day :math:`t` is the average
+    :math:`\bar e_{gt}` of the residuals present that day; its variance
+    :math:`\hat\sigma_g^2 = \sum_t \bar e_{gt}^2/(T_g-k)` (``sigma_ddof="k"``) or the
+    sample variance :math:`\sum_t(\bar e_{gt}-\bar{\bar e}_g)^2/(T_g-1)` (``"1"``) already
+    contains every cross-covariance. The portfolio CAR over :math:`L` days has variance
+    :math:`\hat\sigma_g^2 (L + q_g)` with the prediction-error term
+
+    .. math:: q_g = \frac{1}{n_g}\sum_{i\in g} s_i'(X_i'X_i)^{-1}s_i \quad
+              (\texttt{lamb\_pe="mean"}),\qquad
+              q_g = \frac{L^2}{\bar L_{1,g}} + \frac{1}{n_g}\sum_{i\in g}\Big(
+              s_i'(X_i'X_i)^{-1}s_i - \frac{L^2}{L_{1,i}}\Big) \quad
+              (\texttt{"estudy2"}).
+
+    When all asset-events of the date share regressors and estimation days, the average
+    residual is the residual of the portfolio regression and ``"mean"`` is exactly its
+    prediction error; ``"estudy2"`` replaces the estimation length by the mean length
+    (this needs an intercept in the normal-return model). Event dates are independent:
 
     .. math:: Z = \frac{\overline{CAR}}{\sqrt{\sum_g (n_g/n)^2\,\hat\sigma_g^2
-              (L + s_g'(X_g'X_g)^{-1}s_g)}} \;\overset{a}{\sim}\; N(0,1).
+              (L + q_g)}} \;\overset{a}{\sim}\; N(0,1).
 
-    Not applicable when the asset-events of an event date have different regressors or
-    estimation samples (the portfolio prediction error is then not this formula).
+    Robust to cross-correlation within an event date; assumes no event-induced variance.
 
     References
     ----------
@@ -536,9 +553,8 @@ def lamb(
         n = int(ok.sum())
         if n == 0:
             return not_applicable(0, NORMAL, _NO_DATA)
-        sl = panel.window_slice(start, end)
-        pe = (panel.pe_quadratic(panel.x_event[:, sl].sum(axis=1)) if conv.prediction_error
-              else np.zeros(len(panel)))
+        length = end - start + 1
+        q = _window_pe(panel, start, end) if conv.prediction_error else np.zeros(len(panel))
         var = 0.0
         for rows in clusters:
             rows = rows[ok[rows]]
@@ -546,35 +562,34 @@ def lamb(
                 continue
             key = rows.tobytes()
             if key not in sigma2:
-                sigma2[key] = _portfolio_sigma2(panel, rows, conv)
+                sigma2[key] = _portfolio_sigma2(panel, rows, conv.sigma_ddof)
             s2, reason = sigma2[key]
             if reason:
                 return not_applicable(n, NORMAL, reason)
-            var += (rows.size / n) ** 2 * s2 * (sl.stop - sl.start + pe[rows[0]])
+            pe = q[rows].mean()
+            if conv.prediction_error and conv.lamb_pe == "estudy2":
+                nobs = panel.nobs[rows]
+                pe += length**2 * (1 / nobs.mean() - np.mean(1 / nobs))
+            var += (rows.size / n) ** 2 * s2 * (length + pe)
         return z_outcome(car[ok].mean() / np.sqrt(var), n, alternative)
 
     return run_windows("lamb", "E[CAR] = 0", windows, alternative, conv, compute)
 
 
-def _portfolio_sigma2(panel: ARPanel, rows: np.ndarray, conv: Conventions) -> tuple[float, str]:
+def _window_pe(panel: ARPanel, start: int, end: int) -> np.ndarray:
+    """Prediction-error term :math:`s_i'(X_i'X_i)^{-1}s_i` of each asset-event's window sum."""
+    return panel.pe_quadratic(panel.x_event[:, panel.window_slice(start, end)].sum(axis=1))
+
+
+def _portfolio_sigma2(panel: ARPanel, rows: np.ndarray, ddof: str) -> tuple[float, str]:
     """Residual variance of the equally weighted portfolio of ``rows`` (one event date)."""
     est = panel.est_resid[rows]
-    mask = np.isfinite(est)
-    same = rows.size == 1 or (
-        (mask == mask[0]).all()
-        and (panel.k[rows] == panel.k[rows[0]]).all()
-        and np.allclose(panel.x_event[rows], panel.x_event[rows[0]])
-        and np.allclose(panel.xtx_inv[rows], panel.xtx_inv[rows[0]])
-    )
-    if not same:
-        return np.nan, ("lamb needs the same regressors and estimation days for all "
-                        "asset-events of an event date")
-    e = est[:, mask[0]].mean(axis=0)
-    k = int(panel.k[rows[0]])
-    dof = e.size - (k if conv.sigma_ddof == "k" else 1)
+    days = np.isfinite(est).any(axis=0)
+    e = np.nanmean(est[:, days], axis=0)
+    dof = e.size - (int(panel.k[rows].max()) if ddof == "k" else 1)
     if dof < 1:
         return np.nan, "too few estimation days for the portfolio residual variance"
-    ss = np.sum(e**2) if conv.sigma_ddof == "k" else np.sum((e - e.mean()) ** 2)
+    ss = np.sum(e**2) if ddof == "k" else np.sum((e - e.mean()) ** 2)
     if not ss > 0:
         return np.nan, "the portfolio residual has zero variance"
     return float(ss / dof), ""

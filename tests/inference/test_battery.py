@@ -160,13 +160,20 @@ def test_run_tests_rejects_unknown_names_and_options(panel):
 
 
 def test_conventions_recorded_and_prediction_error_switch(panel):
-    no_pe = Conventions(name="custom", prediction_error=False)
+    no_pe = Conventions(name="custom", pooled_pe=False)
     r = inf.t_pooled(panel, [(-1, 1)], conventions=no_pe)[0]
     x = panel.car(-1, 1)
     expected = x.mean() / (np.sqrt(np.sum(panel.sigma**2 * 3)) / x.size)
     assert r.statistic == pytest.approx(expected, rel=1e-12)
     assert r.conventions == "custom"
     assert inf.t_pooled(panel, [(-1, 1)])[0].statistic != pytest.approx(expected, rel=1e-6)
+
+
+def test_conventions_validate_their_settings():
+    with pytest.raises(SpecificationError, match="rank_scores"):
+        Conventions(rank_scores="ranks")
+    with pytest.raises(SpecificationError, match="pooled_pe"):
+        Conventions(pooled_pe="yes")
 
 
 # --- aggregate -----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from inference_panels import tiny_panel
 from scipy import stats
 
 from eventstudy import inference as inf
+from eventstudy.conventions import Conventions
 
 WINDOWS = [(0, 0), (-1, 1), (0, 1)]
 TOL = dict(rel=1e-10, abs=1e-12)
@@ -224,28 +225,43 @@ def test_kp_equals_bmp_when_every_event_date_differs():
         assert a.statistic == pytest.approx(b.statistic, rel=1e-12)
 
 
-def test_lamb():
-    p = tiny_panel(with_gaps=False)
+def lamb_reference(p, w, ddof="k", pe="mean"):
     l1 = p.est_resid.shape[1]
     clusters = {0: [0, 1, 2], 1: [3, 4]}
-    zs = []
-    for w in WINDOWS:
-        v = 0.0
-        for members in clusters.values():
-            port = [mean(p.est_resid[i, t] for i in members) for t in range(l1)]
+    length = w[1] - w[0] + 1
+    v = 0.0
+    for members in clusters.values():
+        port = [mean(p.est_resid[i, t] for i in members if finite(p.est_resid[i, t]))
+                for t in range(l1)]
+        if ddof == "k":
             s2 = sum(e**2 for e in port) / (l1 - 2)
-            first = members[0]
-            s = [sum(p.x_event[first, t, c] for t in cols(p, *w)) for c in range(2)]
-            v += (len(members) / 5) ** 2 * s2 * ((w[1] - w[0] + 1) + quad(p, first, s))
-        x = [car(p, i, *w) for i in rows(p)]
-        zs.append(mean(x) / math.sqrt(v))
+        else:
+            s2 = sd(port) ** 2
+        qs = []
+        for i in members:
+            s = [sum(p.x_event[i, t, c] for t in cols(p, *w)) for c in range(2)]
+            qs.append(quad(p, i, s))
+        if pe == "mean":
+            q = mean(qs)
+        else:  # L^2 / mean(L1) + mean of the centered parts
+            q = length**2 / mean(p.nobs[i] for i in members) + mean(
+                qs[j] - length**2 / p.nobs[i] for j, i in enumerate(members))
+        v += (len(members) / 5) ** 2 * s2 * (length + q)
+    x = [car(p, i, *w) for i in rows(p)]
+    return mean(x) / math.sqrt(v)
+
+
+@pytest.mark.parametrize("gaps", [False, True])
+def test_lamb(gaps):
+    p = tiny_panel(with_gaps=gaps)
+    zs = [lamb_reference(p, w) for w in WINDOWS]
     check(inf.lamb(p, WINDOWS), zs, [p_norm(z) for z in zs], "N(0,1)")
 
 
-def test_lamb_not_applicable_without_a_common_estimation_sample(panel):
-    res = inf.lamb(panel, [(0, 0)])[0]
-    assert math.isnan(res.statistic) and math.isnan(res.pvalue)
-    assert "same regressors and estimation days" in res.note
+def test_lamb_estudy2_variant(panel):
+    conv = Conventions(sigma_ddof="1", lamb_pe="estudy2")
+    zs = [lamb_reference(panel, w, ddof="1", pe="estudy2") for w in WINDOWS]
+    check(inf.lamb(panel, WINDOWS, conventions=conv), zs, [p_norm(z) for z in zs])
 
 
 def test_skew_t(panel):
