@@ -233,8 +233,12 @@ def pairwise_corr(x: np.ndarray, min_periods: int = 3) -> np.ndarray:
 
 
 def clusters_with_corr(panel: ARPanel) -> list[Cluster]:
-    """Day-0 clusters of ``panel`` with the pairwise correlations of their residuals."""
-    return [Cluster(rows, pairwise_corr(panel.est_resid[rows])) for rows in day0_clusters(panel)]
+    """Day-0 clusters of two or more asset-events, with the correlations of their residuals.
+
+    Asset-events alone on their day 0 have no cross-correlation to estimate and are left out.
+    """
+    return [Cluster(rows, pairwise_corr(panel.est_resid[rows]))
+            for rows in day0_clusters(panel) if rows.size > 1]
 
 
 def mean_cross_correlation(clusters: list[Cluster], used: np.ndarray) -> tuple[float, str]:

@@ -12,6 +12,7 @@ L_{1,i}-k_i` the residual degrees of freedom.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -546,31 +547,29 @@ def lamb(
     """
     windows, alternative, conv = prepare(panel, windows, alternative, conventions)
     clusters = day0_clusters(panel)
-    sigma2: dict[bytes, tuple[float, str]] = {}  # by the rows of a portfolio
+    portfolios: dict[bytes, tuple[np.ndarray, np.ndarray, str]] = {}  # by the rows used
 
     def compute(start: int, end: int) -> Outcome:
         car, ok = window_cars(panel, start, end)
         n = int(ok.sum())
         if n == 0:
             return not_applicable(0, NORMAL, _NO_DATA)
+        key = ok.tobytes()
+        if key not in portfolios:
+            portfolios[key] = _portfolio_sigma2(panel, clusters, ok, conv.sigma_ddof)
+        labels, s2, reason = portfolios[key]
+        if reason:
+            return not_applicable(n, NORMAL, reason)
         length = end - start + 1
-        q = _window_pe(panel, start, end) if conv.prediction_error else np.zeros(len(panel))
-        var = 0.0
-        for rows in clusters:
-            rows = rows[ok[rows]]
-            if rows.size == 0:
-                continue
-            key = rows.tobytes()
-            if key not in sigma2:
-                sigma2[key] = _portfolio_sigma2(panel, rows, conv.sigma_ddof)
-            s2, reason = sigma2[key]
-            if reason:
-                return not_applicable(n, NORMAL, reason)
-            pe = q[rows].mean()
-            if conv.prediction_error and conv.lamb_pe == "estudy2":
-                nobs = panel.nobs[rows]
-                pe += length**2 * (1 / nobs.mean() - np.mean(1 / nobs))
-            var += (rows.size / n) ** 2 * s2 * (length + pe)
+        n_g = np.bincount(labels)
+        pe = np.zeros(n_g.size)
+        if conv.prediction_error:
+            pe = np.bincount(labels, _window_pe(panel, start, end)[ok]) / n_g
+            if conv.lamb_pe == "estudy2":
+                nobs = panel.nobs[ok].astype(float)
+                pe += length**2 * (n_g / np.bincount(labels, nobs)
+                                   - np.bincount(labels, 1 / nobs) / n_g)
+        var = np.sum((n_g / n) ** 2 * s2 * (length + pe))
         return z_outcome(car[ok].mean() / np.sqrt(var), n, alternative)
 
     return run_windows("lamb", "E[CAR] = 0", windows, alternative, conv, compute)
@@ -581,18 +580,37 @@ def _window_pe(panel: ARPanel, start: int, end: int) -> np.ndarray:
     return panel.pe_quadratic(panel.x_event[:, panel.window_slice(start, end)].sum(axis=1))
 
 
-def _portfolio_sigma2(panel: ARPanel, rows: np.ndarray, ddof: str) -> tuple[float, str]:
-    """Residual variance of the equally weighted portfolio of ``rows`` (one event date)."""
-    est = panel.est_resid[rows]
-    days = np.isfinite(est).any(axis=0)
-    e = np.nanmean(est[:, days], axis=0)
-    dof = e.size - (int(panel.k[rows].max()) if ddof == "k" else 1)
-    if dof < 1:
-        return np.nan, "too few estimation days for the portfolio residual variance"
-    ss = np.sum(e**2) if ddof == "k" else np.sum((e - e.mean()) ** 2)
-    if not ss > 0:
-        return np.nan, "the portfolio residual has zero variance"
-    return float(ss / dof), ""
+def _portfolio_sigma2(
+    panel: ARPanel, clusters: list[np.ndarray], ok: np.ndarray, ddof: str
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """Residual variance of the equally weighted portfolio of each event date.
+
+    Returns the portfolio label of each used asset-event (in row order), the variance of
+    each portfolio, and the reason the variances are unusable (or "").
+    """
+    labels = np.full(len(panel), -1)
+    series, k = [], []
+    for rows in clusters:
+        rows = rows[ok[rows]]
+        if rows.size == 0:
+            continue
+        labels[rows] = len(series)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # days nobody has: NaN
+            series.append(np.nanmean(panel.est_resid[rows], axis=0))
+        k.append(panel.k[rows].max())
+    e = np.array(series)
+    days = np.isfinite(e).sum(axis=1)
+    if ddof == "k":
+        dof, ss = days - np.array(k), np.nansum(e**2, axis=1)
+    else:
+        dof = days - 1
+        ss = np.nansum((e - np.nanmean(e, axis=1, keepdims=True)) ** 2, axis=1)
+    if (dof < 1).any():
+        return labels[ok], ss, "too few estimation days for the portfolio residual variance"
+    if not (ss > 0).all():
+        return labels[ok], ss, "a portfolio residual has zero variance"
+    return labels[ok], ss / dof, ""
 
 
 def skew_t(
