@@ -83,9 +83,18 @@ def parse_when(when: DateLike) -> ParsedWhen:
         try:
             return ParsedWhen(pd.Timestamp(when.strip()), has_time=False, assumed_timezone=False)
         except ValueError as exc:
-            raise EventError(f"event date {when!r} is not a valid date ({exc}).") from None
+            raise EventError(
+                f"event date {when!r} is not a valid date ({exc}); give a calendar date that "
+                "exists, in ISO format YYYY-MM-DD."
+            ) from None
     if when is None or (isinstance(when, float) and np.isnan(when)):
         raise EventError("an event has no date; give a date such as '2025-06-05'.")
+    if isinstance(when, bool | int | float | np.number):
+        # pandas would read 20250605 as nanoseconds after 1970-01-01: never what was meant.
+        raise EventError(
+            f"event date {when!r} is a number, not a date; pass a string such as '2025-06-05' "
+            "or a Timestamp."
+        )
     try:
         ts = pd.Timestamp(when)
     except (ValueError, TypeError) as exc:
@@ -189,7 +198,8 @@ class TradingCalendar:
         if not 0 <= i < len(self.sessions):
             raise DataCoverageError(
                 f"{n} sessions from {pd.Timestamp(session).date()} is outside the calendar "
-                f"({self.sessions[0].date()}..{self.sessions[-1].date()})."
+                f"({self.sessions[0].date()}..{self.sessions[-1].date()}); shorten the "
+                "estimation_window / event_window or choose an event further inside that range."
             )
         return self.sessions[i]
 
@@ -204,7 +214,7 @@ class TradingCalendar:
         if not self.sessions[0] <= day <= self.sessions[-1]:
             raise DataCoverageError(
                 f"event date {day.date()} is outside the {self.name} calendar "
-                f"({self.sessions[0].date()}..{self.sessions[-1].date()})."
+                f"({self.sessions[0].date()}..{self.sessions[-1].date()}); check the date."
             )
 
     def _next_session(self, day: pd.Timestamp, *, strictly_after: bool) -> pd.Timestamp:

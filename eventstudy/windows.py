@@ -51,7 +51,8 @@ class WindowSpec:
         if est[0] > evt[1]:
             raise WindowError(
                 f"estimation_window={est} lies after the event window {evt}; "
-                "a post-event estimation window is not supported."
+                "a post-event estimation window is not supported: place it before the event "
+                f"window, e.g. estimation_window=(-250, {evt[0] - 1})."
             )
         cars = tuple(check_window("car_windows", w) for w in self._as_pairs(self.car_windows))
         for w in cars:

@@ -153,9 +153,19 @@ class DataFrameProvider:
             out = frame.copy()
             out.index = validate_dates_index(out.index, "data")
             out.columns = [str(c) for c in out.columns]
-            out = out.astype(float)
-            if np.isinf(out.to_numpy()).any():
-                raise InvalidPriceError("data: returns contain infinite values.")
+            try:
+                out = out.astype(float)
+            except (ValueError, TypeError) as exc:
+                raise InvalidPriceError(f"data: returns must be numeric ({exc}).") from None
+            values = out.to_numpy()
+            bad = np.isinf(values)
+            if bad.any():
+                r, c = np.argwhere(bad)[0]
+                raise InvalidPriceError(
+                    f"data: {int(bad.sum())} infinite return(s), first {out.columns[c]} on "
+                    f"{out.index[r].date()} = {values[r, c]}; replace them with NaN (a missing "
+                    "day) or fix the source (a zero price before a return is computed)."
+                )
             self.frame = out
 
     def __repr__(self) -> str:

@@ -215,8 +215,9 @@ class _FrameFactorProvider:
         check_option("source", source, RISK_FREE_SOURCES)
         if source == "dtb3":
             raise SpecificationError(
-                f"{self!r} has no DTB3 series; use source='ff', or a CSVFactorProvider over a "
-                "folder holding DTB3.csv."
+                f"{self!r} has no DTB3 series; use source='ff' (risk_free='ff' in "
+                "run_event_study / EventStudy), or a CSVFactorProvider over a folder holding "
+                "DTB3.csv."
             )
         return self.get_factors(start, end)["rf"]
 
@@ -613,9 +614,12 @@ def _slice(
     if end is not None:
         out = out.loc[: _day(end)]
     if out.empty:
+        first = "the start" if start is None else str(_day(start).date())
+        last = "the end" if end is None else str(_day(end).date())
         raise EmptyDataError(
-            f"{what} has no factors from {start} to {end}; it covers "
-            f"{frame.index[0].date()}..{frame.index[-1].date()}."
+            f"{what} has no factors from {first} to {last}; it covers "
+            f"{frame.index[0].date()}..{frame.index[-1].date()}: pass factors= data that "
+            "cover the estimation and event windows, or move the events."
         )
     return out.copy()
 
