@@ -499,8 +499,13 @@ def plot_sector_bars(
             Line2D([], [], color="#333333", linewidth=0.9, marker="|", markersize=6,
                    label=f"{level:.0%} CI ({_dist_text(results, rows)})"),
         ]
-        # Below the axes: inside, it would cover the bars of whichever asset sits there.
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=3)
+        # Below the x label (an offset in points, whatever the axes height): inside the
+        # axes it would cover the bars of whichever asset sits there.
+        from matplotlib.transforms import offset_copy
+
+        below = offset_copy(ax.transAxes, fig=ax.figure, y=-34, units="points")
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0),
+                  bbox_transform=below, ncols=3)
     return ax
 
 
@@ -522,8 +527,7 @@ def _heatmap(
     # Symmetric limits, so equal colour intensity means equal size of a gain or a loss.
     limit = float(finite.max()) if finite.size and finite.max() > 0 else 0.01
     norm = TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
-    cmap = mpl.colormaps[_DIVERGING].copy()
-    cmap.set_bad("#EEEEEE")
+    cmap = mpl.colormaps[_DIVERGING].with_extremes(bad="#EEEEEE")
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto",
                       interpolation="nearest", gid="heatmap")
     ax.set_xticks(np.arange(len(col_labels)), col_labels, rotation=rotation,
@@ -762,7 +766,11 @@ def plot_price_path(
         ax.set_ylabel(f"Price ({base:%Y-%m-%d} = 100)")
         ax.set_title(f"Adjusted closes around the event\n{name}, day 0 = {day0:%Y-%m-%d}",
                      pad=14)
-        ax.legend(loc="upper left", bbox_to_anchor=(0, -0.1), ncols=2)
+        from matplotlib.transforms import offset_copy
+
+        # Below the date labels, whatever the axes height.
+        below = offset_copy(ax.transAxes, fig=ax.figure, y=-34, units="points")
+        ax.legend(loc="upper left", bbox_to_anchor=(0, 0), bbox_transform=below, ncols=2)
     return ax
 
 
