@@ -23,6 +23,10 @@ Rules
   :data:`VINTAGE_RTOL`), the adjustment basis has changed (a dividend or split since the first
   download), and the ticker's whole range is downloaded again so the stored series comes from
   one basis. Adjusted closes of different vintages must not be spliced.
+- **Truncated answers**: when the last price of an answer (over all tickers of the request) is
+  followed by NYSE sessions up to the requested end, the answer was cut short (a truncated
+  download, a close not yet published): only the range up to that last price is recorded, and
+  the rest is requested again next time. An answer without any price is recorded as it is.
 - **Staleness**: with ``max_age``, a store fetched longer ago than that is replaced by a fresh
   download of the requested range. ``fetched_at`` is the time of the oldest download the store
   contains.
@@ -36,7 +40,8 @@ Rules
   the new one. Writers hold a per-ticker :class:`filelock.FileLock` while they re-read the
   current file, merge their download into it and replace it, so two processes filling the same
   ticker keep the union of what they fetched when the ranges overlap or touch and the prices
-  agree; otherwise the later writer's download replaces the file.
+  agree; otherwise the later writer's download replaces the file. A writer killed mid-write
+  leaves only a temporary file, which the next writer of that ticker deletes under the lock.
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ import os
 import re
 import tempfile
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -360,8 +365,10 @@ class CachedProvider:
                 frame = self.provider.get_prices(group, None if a == _EARLIEST else a, b)
             except EmptyDataError:
                 frame = pd.DataFrame(columns=group, index=pd.DatetimeIndex([], name="date"))
+            series = {t: self._series(frame, t, a, b) for t in group}
+            end = _answered_until(series.values(), b)
             for t in group:
-                out[t].append(_Entry(t, self._series(frame, t, a, b), a, b, now))
+                out[t].append(_Entry(t, series[t], a, end, now))
         return out
 
     def _series(
@@ -424,6 +431,7 @@ class CachedProvider:
                     current = self._load(entry.ticker, now)
                 merged = _merge(current, entry) if current is not None else None
                 final = merged or entry
+                _remove_leftovers(file)
                 _write_atomic(file, final)
         except Timeout:
             raise CacheError(
@@ -510,6 +518,18 @@ def _write_atomic(file: Path, entry: _Entry) -> None:
     _fsync_dir(file.parent)
 
 
+def _remove_leftovers(file: Path) -> None:
+    """Delete temporary files of ``file`` left by writers killed mid-write.
+
+    Called under the ticker's lock: a live writer holds that lock for as long as its temporary
+    file exists (the lock is released by the system when a process dies), so any temporary
+    file of this ticker found now belongs to a dead writer.
+    """
+    for tmp in file.parent.glob(f".{file.stem}.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
 def _fsync_dir(folder: Path) -> None:
     # Makes the rename itself durable; not possible on every platform (e.g. Windows).
     try:
@@ -522,6 +542,24 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _answered_until(series: Iterable[pd.Series], b: pd.Timestamp) -> pd.Timestamp:
+    """Last day of a request ending ``b`` that the answer vouches for.
+
+    An answer whose last price (over all tickers of the request) is followed by NYSE sessions
+    up to ``b`` was cut short (a truncated download, a source that has not published the
+    latest close yet): only the range up to that last price is recorded, so the rest is
+    requested again next time instead of being remembered as a range without prices. An
+    answer with no price at all is an answer (the range holds none, e.g. before inception).
+    """
+    from eventstudy.calendar import get_calendar
+
+    last = max((s.index[-1] for s in series if len(s)), default=None)
+    if last is None or last >= b:
+        return b
+    after = get_calendar().sessions_in_range(last + _ONE_DAY, b)
+    return last if len(after) else b
 
 
 def _gaps(
