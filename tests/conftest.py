@@ -21,6 +21,13 @@ def prices_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def factors_dir() -> Path:
+    if not FACTORS.is_dir():
+        pytest.skip(f"factor snapshot not found at {FACTORS}")
+    return FACTORS
+
+
+@pytest.fixture(scope="session")
 def snapshot_closes(prices_dir: Path):
     """Read a ticker's adjusted closes straight from its CSV (independent of the provider)."""
 

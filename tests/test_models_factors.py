@@ -6,18 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-from conftest import FACTORS
 
 import eventstudy as es
 
 EVENT = "2025-06-05"
-
-
-@pytest.fixture(scope="module")
-def factors_dir():
-    if not FACTORS.is_dir():
-        pytest.skip("factor snapshot not found")
-    return FACTORS
 
 
 def _returns(prices_dir, tickers):
