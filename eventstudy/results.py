@@ -271,7 +271,7 @@ class EventStudyResults:
                 wide.append(
                     pd.DataFrame(
                         {
-                            f"{tag} %": (100 * part["car"]).round(2).astype(str)
+                            f"{tag} %": (100 * part["car"]).map("{:.2f}".format)
                             + part["pvalue"].map(_stars),
                             f"{tag} t": part["tstat"].round(2),
                             f"{tag} p": part["pvalue"].round(3),
