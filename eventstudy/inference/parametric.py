@@ -26,7 +26,6 @@ from eventstudy.inference._core import (
     TestResult,
     clusters_with_corr,
     cross_sectional_t,
-    day0_clusters,
     mean_cross_correlation,
     mean_t,
     not_applicable,
@@ -546,7 +545,7 @@ def lamb(
     around Hurricane Andrew. *Journal of Risk and Insurance*, 62(1), 111–123.
     """
     windows, alternative, conv = prepare(panel, windows, alternative, conventions)
-    clusters = day0_clusters(panel)
+    codes = panel.keys["day0"].factorize()[0]
     portfolios: dict[bytes, tuple[np.ndarray, np.ndarray, str]] = {}  # by the rows used
 
     def compute(start: int, end: int) -> Outcome:
@@ -556,7 +555,7 @@ def lamb(
             return not_applicable(0, NORMAL, _NO_DATA)
         key = ok.tobytes()
         if key not in portfolios:
-            portfolios[key] = _portfolio_sigma2(panel, clusters, ok, conv.sigma_ddof)
+            portfolios[key] = _portfolio_sigma2(panel, codes, ok, conv.sigma_ddof)
         labels, s2, reason = portfolios[key]
         if reason:
             return not_applicable(n, NORMAL, reason)
@@ -581,36 +580,39 @@ def _window_pe(panel: ARPanel, start: int, end: int) -> np.ndarray:
 
 
 def _portfolio_sigma2(
-    panel: ARPanel, clusters: list[np.ndarray], ok: np.ndarray, ddof: str
+    panel: ARPanel, codes: np.ndarray, ok: np.ndarray, ddof: str
 ) -> tuple[np.ndarray, np.ndarray, str]:
     """Residual variance of the equally weighted portfolio of each event date.
 
-    Returns the portfolio label of each used asset-event (in row order), the variance of
-    each portfolio, and the reason the variances are unusable (or "").
+    ``codes`` labels the event date (day 0) of every asset-event. Returns the portfolio
+    label of each used asset-event (in row order), the variance of each portfolio, and the
+    reason the variances are unusable (or "").
     """
-    labels = np.full(len(panel), -1)
-    series, k = [], []
-    for rows in clusters:
-        rows = rows[ok[rows]]
-        if rows.size == 0:
-            continue
-        labels[rows] = len(series)
-        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+    used = np.flatnonzero(ok)
+    _, labels = np.unique(codes[used], return_inverse=True)
+    counts = np.bincount(labels)
+    alone = counts[labels] == 1
+    e = np.empty((counts.size, panel.est_resid.shape[1]))
+    e[labels[alone]] = panel.est_resid[used[alone]]
+    for g in np.flatnonzero(counts > 1):  # one loop per shared event date
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # days nobody has: NaN
-            series.append(np.nanmean(panel.est_resid[rows], axis=0))
-        k.append(panel.k[rows].max())
-    e = np.array(series)
+            e[g] = np.nanmean(panel.est_resid[used[labels == g]], axis=0)
     days = np.isfinite(e).sum(axis=1)
     if ddof == "k":
-        dof, ss = days - np.array(k), np.nansum(e**2, axis=1)
+        k = np.zeros(counts.size, dtype=int)
+        np.maximum.at(k, labels, panel.k[used])
+        dof, ss = days - k, np.nansum(e**2, axis=1)
     else:
         dof = days - 1
-        ss = np.nansum((e - np.nanmean(e, axis=1, keepdims=True)) ** 2, axis=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ss = np.nansum((e - np.nanmean(e, axis=1, keepdims=True)) ** 2, axis=1)
     if (dof < 1).any():
-        return labels[ok], ss, "too few estimation days for the portfolio residual variance"
+        return labels, ss, "too few estimation days for the portfolio residual variance"
     if not (ss > 0).all():
-        return labels[ok], ss, "a portfolio residual has zero variance"
-    return labels[ok], ss / dof, ""
+        return labels, ss, "a portfolio residual has zero variance"
+    return labels, ss / dof, ""
 
 
 def skew_t(
