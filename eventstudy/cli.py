@@ -256,8 +256,11 @@ def _events(args: argparse.Namespace) -> int:
         e.when.strftime("%Y-%m-%d %H:%M %Z") if isinstance(e.when, pd.Timestamp) else str(e.when)
         for e in chosen
     ]
-    with pd.option_context("display.max_colwidth", 48, "display.width", 200):
-        print(frame[["id", "when", "tags", "name"]].to_string(index=False))
+    # Left-aligned columns: pandas right-aligns text, which makes ids hard to scan.
+    columns = ["id", "when", "tags", "name"]
+    widths = {c: max(len(c), *(len(v) for v in frame[c])) for c in columns}
+    for row in [dict(zip(columns, columns, strict=True)), *frame[columns].to_dict("records")]:
+        print("  ".join(str(row[c]).ljust(widths[c]) for c in columns).rstrip())
     print(f"\n{len(chosen)} of {len(catalog)} catalog events; run one with "
           f"'eventstudy run {chosen[0].id}'.")
     return 0

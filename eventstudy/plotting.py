@@ -4,7 +4,7 @@ Every function draws on the ``ax=`` (or ``fig=`` for small multiples) it is give
 figure, and returns it. matplotlib is imported only when a function is called. Styling is
 applied with :func:`matplotlib.rc_context` inside each call, so the user's ``rcParams`` are
 never changed, and nothing is shown: display or save the returned figure
-(:func:`save_figure`).
+(:func:`save_figure`). Titles are left-aligned: read them with ``ax.get_title(loc="left")``.
 
 Notes
 -----

@@ -142,6 +142,9 @@ def test_car_grid_has_one_panel_per_asset_with_shared_y(res):
         res.panel.car_path_var(-10, 10)[row, 15])
     assert _half_width_at(_band(panels[titles.index("Utilities (XLU)")]), 5) == pytest.approx(
         expected, rel=1e-10)
+    given = plt.figure()
+    assert plotting.plot_car_grid(res, fig=given, ncols=6) is given
+    assert given.axes[0].get_subplotspec().get_gridspec().get_geometry() == (2, 6)
 
 
 # --- plot_sector_bars -------------------------------------------------------------------------
