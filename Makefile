@@ -15,6 +15,9 @@ ifneq ($(wildcard $(SHARED_FACTORS)),)
 export EVENTSTUDY_FACTORS ?= $(SHARED_FACTORS)
 endif
 export MPLBACKEND ?= Agg
+# Two pytest workers on two cores: one BLAS thread each avoids oversubscription.
+export OPENBLAS_NUM_THREADS ?= 1
+export OMP_NUM_THREADS ?= 1
 
 .PHONY: demo test lint venv notebooks bench clean
 

@@ -18,6 +18,7 @@ from eventstudy.data import CSVDirectoryProvider, DataFrameProvider, PriceProvid
 from eventstudy.estimation import EventStudy
 from eventstudy.events import Event, EventSet, load_catalog
 from eventstudy.exceptions import EventStudyError, EventStudyWarning
+from eventstudy.inference import placebo_study
 from eventstudy.models import (
     CAPM,
     ConstantMean,
@@ -53,5 +54,6 @@ __all__ = [
     "__version__",
     "get_calendar",
     "load_catalog",
+    "placebo_study",
     "run_event_study",
 ]

@@ -16,27 +16,10 @@ import numpy as np
 import pandas as pd
 
 from eventstudy.abnormal import ARPanel
-from eventstudy.conventions import Conventions
+from eventstudy.conventions import FORMULAS, Conventions
 from eventstudy.inference.per_asset import ar_table, car_table
 
 __all__ = ["EventStudyResults", "Summary"]
-
-_CONVENTION_TEXT = {
-    "sigma_ddof": {
-        "k": "sigma^2 = SSR / (L1 - k) (CLM 1997 eq. 4.4.4)",
-        "1": "sigma^2 = sum((e - mean e)^2) / (L1 - 1) (R sd(); estudy2)",
-    },
-    "prediction_error": {
-        True: "Var(CAR) = sigma^2 (L + s'(X'X)^-1 s), cross-day covariances included "
-        "(CLM eq. 4.4.11)",
-        False: "Var(CAR) = L sigma^2 (estimation error ignored)",
-    },
-    "single_dist": {
-        "t": "per-asset t against Student t with L1 - k df",
-        "normal": "per-asset t against N(0, 1)",
-    },
-}
-
 
 @dataclass(frozen=True)
 class Summary:
@@ -190,10 +173,22 @@ class EventStudyResults:
         """Which formula each number used: ``setting, value, formula``."""
         table = self.conventions_preset.to_frame()
         table["formula"] = [
-            _CONVENTION_TEXT.get(s, {}).get(v, "") for s, v in zip(
+            FORMULAS.get(s, {}).get(v, "") for s, v in zip(
                 table["setting"], table["value"], strict=True)
         ]
         return table
+
+    def _cross_section(self, include_market: bool) -> ARPanel:
+        """The panel for cross-sectional statistics, without the market asset by default.
+
+        The market asset is modelled by the constant-mean model (or against a benchmark), so
+        its abnormal return is not comparable with the other assets' market-model ARs; it is
+        reported on its own in :attr:`cars`. If the study has only the market, it is kept.
+        """
+        if include_market:
+            return self.panel
+        keep = (self.panel.keys["asset"] != self.settings.get("market")).to_numpy()
+        return self.panel.subset(keep) if keep.any() else self.panel
 
     def tests(
         self,
@@ -202,6 +197,7 @@ class EventStudyResults:
         alternative: str = "two-sided",
         group_by: str | Sequence[str] | None = None,
         random_state: int = 0,
+        include_market: bool = False,
     ) -> pd.DataFrame:
         """Tests across asset-events (and events) for every event day and CAR window.
 
@@ -216,19 +212,21 @@ class EventStudyResults:
             Columns of ``panel.keys`` to test separately (e.g. ``"direction"``, ``"event_id"``).
         random_state : int, default 0
             Seed of the bootstrap.
+        include_market : bool, default False
+            Whether the market asset enters the cross-section (see :meth:`_cross_section`).
 
         Returns
         -------
         pandas.DataFrame
             ``test, start, end, statistic, pvalue, n`` plus ``distribution, null,
-            alternative, note`` and the group columns.
+            alternative, note, conventions`` and the group columns.
         """
         from eventstudy.inference import run_tests
 
         if isinstance(names, str):
             names = [names]
         return run_tests(
-            self.panel,
+            self._cross_section(include_market),
             list(windows or self.car_windows),
             tests=names,
             alternative=alternative,
@@ -237,11 +235,17 @@ class EventStudyResults:
             conventions=self.conventions_preset,
         )
 
-    def aggregate(self, group_by: str | Sequence[str] | None = None) -> pd.DataFrame:
-        """AAR per event day and CAAR per window across asset-events (optionally grouped)."""
+    def aggregate(
+        self, group_by: str | Sequence[str] | None = None, include_market: bool = False
+    ) -> pd.DataFrame:
+        """AAR per event day and CAAR per window across asset-events (optionally grouped).
+
+        The market asset is left out unless ``include_market`` (see :meth:`tests`).
+        """
         from eventstudy.inference import aggregate
 
-        return aggregate(self.panel, list(self.car_windows), group_by=group_by)
+        return aggregate(self._cross_section(include_market), list(self.car_windows),
+                         group_by=group_by)
 
     # --- presentation -------------------------------------------------------------------------
     def summary(self, windows: Sequence[tuple[int, int]] | None = None) -> Summary:

@@ -6,7 +6,8 @@
   in :mod:`~eventstudy.inference.parametric`, the sign and rank tests in
   :mod:`~eventstudy.inference.nonparametric`, run together by :func:`run_tests` from the
   registry :data:`TESTS`; :func:`aggregate` gives AARs and CAARs, :func:`difference_test`
-  compares two groups of events. Every test returns a frozen :class:`TestResult`.
+  compares two groups of events, :func:`placebo_study` measures rejection rates on random
+  pseudo-event dates. Every test returns a frozen :class:`TestResult`.
 
 See ``docs/inference.md`` for the table of tests, formulas, references and assumptions.
 """
@@ -33,10 +34,12 @@ from eventstudy.inference.parametric import (
     t_csect,
     t_pooled,
 )
+from eventstudy.inference.placebo import PlaceboResults, placebo_study
 
 __all__ = [
     "TESTS",
     "DifferenceResult",
+    "PlaceboResults",
     "TestResult",
     "aggregate",
     "bmp",
@@ -50,6 +53,7 @@ __all__ = [
     "mrank",
     "patell",
     "patell_adj",
+    "placebo_study",
     "rank",
     "rejection_rates",
     "run_tests",
