@@ -31,7 +31,7 @@ import pandas as pd
 
 from eventstudy._typing import ALIGNMENT_POLICIES, DATA_KINDS, RETURN_TYPES, check_option
 from eventstudy.abnormal import ARPanel
-from eventstudy.calendar import TradingCalendar, get_calendar
+from eventstudy.calendar import TradingCalendar, get_calendar, parse_when
 from eventstudy.conventions import Conventions, get_conventions
 from eventstudy.data.base import check_price_frame, resolve_provider, validate_dates_index
 from eventstudy.events import EventSet, load_catalog, to_event_set
@@ -43,7 +43,7 @@ from eventstudy.models import (
     NormalReturnModel,
     get_model,
 )
-from eventstudy.returns import prices_to_returns, to_sessions
+from eventstudy.returns import _on_sessions, prices_to_returns
 from eventstudy.universe import DEFAULT_MARKET, asset_label, resolve_assets
 from eventstudy.windows import DEFAULT_CAR_WINDOWS, WindowSpec
 
@@ -77,6 +77,62 @@ class BatchFit:
 
 STATUS_OK, STATUS_FEW, STATUS_SINGULAR, STATUS_ZERO_VAR = 0, 1, 2, 3
 
+#: Largest condition number of :math:`X'X` accepted as non-singular.
+MAX_CONDITION = 1e12
+
+#: Elements of one (events x assets x estimation days) block; the kernel's temporaries stay
+#: a small multiple of this, whatever the number of asset-events.
+BLOCK_ELEMENTS = 1 << 18
+
+
+def _windows(values: np.ndarray, day0: np.ndarray, taus: np.ndarray) -> np.ndarray:
+    """Gather ``values[day0[e] + taus]`` for each event ``e``.
+
+    Parameters
+    ----------
+    values : ndarray, shape (T,) or (T, A)
+    day0 : ndarray of int, shape (E,)
+    taus : ndarray of int, shape (L,)
+
+    Returns
+    -------
+    ndarray, shape (E, L) or (E, A, L)
+        A copy; for a 2-D ``values`` the window is the last axis, so each asset-event's
+        window is contiguous.
+    """
+    if len(taus) and np.array_equal(taus, np.arange(taus[0], taus[0] + len(taus))):
+        # Consecutive offsets: copy each window straight from a strided view.
+        view = np.lib.stride_tricks.sliding_window_view(values, len(taus), axis=0)
+        return view[day0 + taus[0]]
+    picked = values[day0[:, None] + taus[None, :]]  # (E, L) or (E, L, A)
+    return np.ascontiguousarray(np.moveaxis(picked, 1, -1)) if values.ndim == 2 else picked
+
+
+def _solve_normal_equations(xtx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Invert a stack of :math:`X'X` matrices and flag the (near-)singular ones.
+
+    A matrix is singular when its 2-norm condition number, :math:`\lambda_{max}/\lambda_{min}`
+    for a symmetric positive semi-definite matrix, is :data:`MAX_CONDITION` or more. The
+    inverse is computed after scaling to unit diagonal (Jacobi equilibration), which keeps
+    it accurate when regressors differ in scale (a constant and daily returns).
+
+    Returns
+    -------
+    inverse : ndarray, shape (..., k, k)
+        Zero where singular.
+    ok : ndarray of bool, shape (...)
+    """
+    eig = np.linalg.eigvalsh(xtx)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ok = (eig[..., 0] > 0) & (eig[..., -1] < MAX_CONDITION * eig[..., 0])
+    k = xtx.shape[-1]
+    scale = np.sqrt(np.where(ok[..., None], np.diagonal(xtx, axis1=-2, axis2=-1), 1.0))
+    outer = scale[..., :, None] * scale[..., None, :]
+    scaled = np.where(ok[..., None, None], xtx / outer, np.eye(k))
+    inverse = np.linalg.inv(scaled) / outer
+    inverse[~ok] = 0.0
+    return inverse, ok
+
 
 def fit_batch(
     returns: np.ndarray,
@@ -90,6 +146,12 @@ def fit_batch(
     sigma_ddof: str = "k",
 ) -> BatchFit:
     """Fit one normal-return design for all events and assets at once.
+
+    The events are processed in blocks of about :data:`BLOCK_ELEMENTS` estimation-window
+    values: each block gathers its windows (no copy of the full history per event), forms
+    the normal equations of every asset-event with one batched matrix product, and writes
+    the residuals into the output. Memory is proportional to the output, (events x assets x
+    window length).
 
     Parameters
     ----------
@@ -112,63 +174,88 @@ def fit_batch(
     -------
     BatchFit
     """
-    k = design.X.shape[1]
-    pos_est = day0[:, None] + est_taus[None, :]  # (E, L1)
-    pos_evt = day0[:, None] + taus[None, :]  # (E, L2)
-    y_all = returns - design.offset[:, None]
+    day0 = np.asarray(day0, dtype=np.intp)
+    returns = np.asarray(returns, dtype=float)
+    A = returns.shape[1]
+    E, L1, k = len(day0), len(est_taus), design.X.shape[1]
     x_ok = np.isfinite(design.X).all(axis=1) & np.isfinite(design.offset)
-    if exclude is not None:
-        x_ok_est = x_ok & ~exclude
-    else:
-        x_ok_est = x_ok
+    x_ok_est = x_ok & ~exclude if exclude is not None else x_ok
     X0 = np.where(x_ok[:, None], design.X, 0.0)
+    has_offset = bool(np.any(design.offset[x_ok] != 0.0))
 
-    y_est = np.swapaxes(y_all[pos_est], 1, 2)  # (E, A, L1)
-    X_est = X0[pos_est]  # (E, L1, k)
-    valid = np.isfinite(y_est) & x_ok_est[pos_est][:, None, :]
-    y0 = np.where(valid, y_est, 0.0)
-    w = valid.astype(float)
-    nobs = valid.sum(axis=2)
-    E, A, L1 = y_est.shape
+    params = np.zeros((E, A, k))
+    xtx_inv = np.zeros((E, A, k, k))
+    sigma = np.empty((E, A))
+    nobs = np.empty((E, A), dtype=np.intp)
+    r2 = np.full((E, A), np.nan)
+    resid = np.empty((E, A, L1))
+    det_ok = np.ones((E, A), dtype=bool)
 
-    if k:
-        outer = (X_est[:, :, :, None] * X_est[:, :, None, :]).reshape(E, L1, k * k)
-        xtx = (w @ outer).reshape(E, A, k, k)
-        xty = y0 @ X_est  # (E, A, k)
-        det_ok = np.linalg.cond(xtx) < 1e12
-        safe = np.where(det_ok[..., None, None], xtx, np.eye(k))
-        xtx_inv = np.linalg.inv(safe)
-        params = np.einsum("eakl,eal->eak", xtx_inv, xty)
-        fitted = params @ np.swapaxes(X_est, 1, 2)  # (E, A, L1)
-    else:
-        det_ok = np.ones((E, A), dtype=bool)
-        xtx_inv = np.zeros((E, A, 0, 0))
-        params = np.zeros((E, A, 0))
-        fitted = np.zeros_like(y0)
-    resid = np.where(valid, y_est - fitted, np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if sigma_ddof == "1":
-            centred = resid - np.nanmean(resid, axis=2, keepdims=True)
-            ssr = np.nansum(centred**2, axis=2)
-            sigma = np.sqrt(ssr / (nobs - 1))
+    step = max(1, BLOCK_ELEMENTS // max(A * L1, 1))
+    for lo in range(0, E, step):
+        blk = slice(lo, min(lo + step, E))
+        d0 = day0[blk]
+        y = _windows(returns, d0, est_taus)  # (e, A, L1)
+        if has_offset:
+            y -= _windows(design.offset, d0, est_taus)[:, None, :]
+        valid = np.isfinite(y)
+        usable = _windows(x_ok_est, d0, est_taus)  # (e, L1)
+        if not usable.all():
+            valid &= usable[:, None, :]
+        np.copyto(y, 0.0, where=~valid)  # y is now zero on unused days
+        w = valid.astype(float)
+        X = _windows(X0, d0, est_taus)  # (e, k, L1)
+        # One product gives sum(w x x') and n; another sum(w x y) and sum(w y).
+        ones = np.ones((X.shape[0], 1, L1))
+        cross = np.concatenate([(X[:, :, None, :] * X[:, None, :, :]).reshape(len(d0), k * k, L1),
+                                ones], axis=1)
+        wx = w @ np.swapaxes(cross, 1, 2)  # (e, A, k*k + 1)
+        xy = y @ np.swapaxes(np.concatenate([X, ones], axis=1), 1, 2)  # (e, A, k + 1)
+        n = np.rint(wx[..., -1]).astype(np.intp)
+        nobs[blk] = n
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ybar = xy[..., -1] / n
+        # Total sum of squares about the mean, over the used days only.
+        dev = y - ybar[..., None]
+        dev *= w
+        sst = np.einsum("eal,eal->ea", dev, dev)
+        out = resid[blk]
+        if k:
+            inv, ok = _solve_normal_equations(wx[..., :-1].reshape(*n.shape, k, k))
+            theta = (inv @ xy[..., :k, None])[..., 0]
+            xtx_inv[blk], params[blk], det_ok[blk] = inv, theta, ok
+            np.matmul(theta, X, out=out)
+            np.subtract(y, out, out=out)
         else:
-            ssr = np.nansum(resid**2, axis=2)
-            sigma = np.sqrt(ssr / (nobs - k))
-        ybar = np.nansum(np.where(valid, y_est, 0.0), axis=2) / nobs
-        sst = np.nansum(np.where(valid, (y_est - ybar[..., None]) ** 2, 0.0), axis=2)
-        r2 = 1.0 - np.nansum(resid**2, axis=2) / sst if k else np.full((E, A), np.nan)
+            out[...] = y
+        out *= w
+        if sigma_ddof == "1":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rbar = out.sum(axis=2) / n
+            dev = out - rbar[..., None]
+            dev *= w
+            ssr, div = np.einsum("eal,eal->ea", dev, dev), n - 1
+        else:
+            ssr, div = np.einsum("eal,eal->ea", out, out), n - k
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sigma[blk] = np.sqrt(ssr / div)
+            if k:
+                r2[blk] = 1.0 - np.einsum("eal,eal->ea", out, out) / sst
+        np.copyto(out, np.nan, where=~valid)
 
     status = np.full((E, A), STATUS_OK)
     status[~det_ok] = STATUS_SINGULAR
     status[~(sigma > 0) & det_ok] = STATUS_ZERO_VAR
     status[nobs < max(min_obs, k + 1)] = STATUS_FEW
 
-    y_evt = np.swapaxes(y_all[pos_evt], 1, 2)  # (E, A, L2)
-    X_evt = np.where(x_ok[pos_evt][..., None], design.X[pos_evt], np.nan)  # (E, L2, k)
-    offset_evt = np.where(x_ok[pos_evt], design.offset[pos_evt], np.nan)  # (E, L2)
-    normal_part = params @ np.swapaxes(X_evt, 1, 2) if k else np.zeros_like(y_evt)
-    normal = normal_part + offset_evt[:, None, :]
-    raw = y_evt + design.offset[pos_evt][:, None, :]
+    x_ok_evt = _windows(x_ok, day0, taus)  # (E, L2)
+    X_evt = np.where(x_ok_evt[..., None], np.swapaxes(_windows(design.X, day0, taus), 1, 2),
+                     np.nan)  # (E, L2, k)
+    offset = _windows(design.offset, day0, taus)  # (E, L2)
+    raw = _windows(returns, day0, taus)  # (E, A, L2)
+    if not np.isfinite(offset).all():
+        raw[~np.broadcast_to(np.isfinite(offset)[:, None, :], raw.shape)] = np.nan
+    normal = params @ np.swapaxes(X_evt, 1, 2) + np.where(x_ok_evt, offset, np.nan)[:, None, :]
     return BatchFit(
         params=params,
         xtx_inv=xtx_inv,
@@ -192,6 +279,115 @@ class _Context:
     gaps: pd.DataFrame
     inputs: dict[str, DesignInputs] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+
+
+#: Fields of :class:`BatchFit` with one entry per (event, asset).
+_PER_ASSET_EVENT = ("ar", "returns", "normal", "est_resid", "sigma", "nobs", "r2", "status")
+
+
+@dataclass(frozen=True)
+class _Stack:
+    """The fits of every design group, as (E, A, ...) arrays over all events and assets.
+
+    ``params`` and ``xtx_inv`` are padded to the largest ``k`` (``K``); the event-window
+    regressors are kept once per event and group, ``x_event`` (E, G, L2, K), with ``group``
+    giving each asset's group.
+    """
+
+    ar: np.ndarray
+    returns: np.ndarray
+    normal: np.ndarray
+    est_resid: np.ndarray
+    sigma: np.ndarray
+    nobs: np.ndarray
+    r2: np.ndarray
+    status: np.ndarray
+    params: np.ndarray
+    xtx_inv: np.ndarray
+    x_event: np.ndarray
+    group: np.ndarray
+    k: np.ndarray
+    labels: np.ndarray
+    models: list[tuple[str, tuple[str, ...]]]
+
+    @classmethod
+    def from_fits(
+        cls,
+        fits: list[tuple[np.ndarray, BatchFit]],
+        models: list[tuple[str, tuple[str, ...]]],
+        n_assets: int,
+    ) -> _Stack:
+        """Stack ``(columns, fit)`` pairs; a single group covering every asset is not copied."""
+        E, _, L2 = fits[0][1].ar.shape
+        K = max(fit.params.shape[2] for _, fit in fits)
+        group = np.empty(n_assets, dtype=np.intp)
+        k = np.empty(n_assets, dtype=np.intp)
+        labels = np.empty(n_assets, dtype=object)
+        x_event = np.zeros((E, len(fits), L2, K))
+        for g, (cols, fit) in enumerate(fits):
+            kg = fit.params.shape[2]
+            group[cols], k[cols], labels[cols] = g, kg, models[g][0]
+            x_event[:, g, :, :kg] = np.nan_to_num(fit.x_event)
+        if len(fits) == 1:
+            fit = fits[0][1]
+            arrays = {name: getattr(fit, name) for name in (*_PER_ASSET_EVENT, "params",
+                                                              "xtx_inv")}
+        else:
+            first = fits[0][1]
+            arrays = {
+                name: np.empty((E, n_assets, *getattr(first, name).shape[2:]),
+                               dtype=getattr(first, name).dtype)
+                for name in _PER_ASSET_EVENT
+            }
+            arrays["params"] = np.full((E, n_assets, K), np.nan)
+            arrays["xtx_inv"] = np.zeros((E, n_assets, K, K))
+            for cols, fit in fits:
+                kg = fit.params.shape[2]
+                for name in _PER_ASSET_EVENT:
+                    arrays[name][:, cols] = getattr(fit, name)
+                arrays["params"][:, cols, :kg] = fit.params
+                arrays["xtx_inv"][:, cols, :kg, :kg] = fit.xtx_inv
+        return cls(**arrays, x_event=x_event, group=group, k=k, labels=labels, models=models)
+
+
+def _compact(values: np.ndarray, rows: np.ndarray, block: int = 4096) -> np.ndarray:
+    """``values[rows]`` for increasing ``rows``, written over ``values`` itself.
+
+    The estimation residuals are the largest array of a study; compacting them in place
+    avoids a second copy. Block by block, row ``j`` takes row ``rows[j] >= j``, which no
+    earlier block has overwritten.
+
+    Returns
+    -------
+    ndarray
+        A view of the first ``len(rows)`` rows of ``values``.
+    """
+    if len(rows) == len(values):
+        return values
+    for lo in range(0, len(rows), block):
+        hi = min(lo + block, len(rows))
+        values[lo:hi] = values[rows[lo:hi]]
+    return values[:len(rows)]
+
+
+def _drop_frame(event_id, asset, date, scope: str, reason) -> dict[str, np.ndarray]:
+    """Columns of :data:`DROP_COLUMNS` for ``len(reason)`` rows.
+
+    ``event_id``, ``asset`` and ``reason`` are arrays, a string or None (repeated); ``date``
+    is a DatetimeIndex or None (NaT).
+    """
+    n = len(reason) if not isinstance(reason, str) else len(
+        next(v for v in (event_id, asset, date) if v is not None))
+
+    def column(value: object) -> np.ndarray:
+        if value is None or isinstance(value, str):
+            return np.full(n, value, dtype=object)
+        return np.asarray(value, dtype=object)
+
+    dates = (np.full(n, np.datetime64("NaT", "ns")) if date is None
+             else pd.DatetimeIndex(date).as_unit("ns").to_numpy())
+    return {"event_id": column(event_id), "asset": column(asset), "date": dates,
+            "scope": column(scope), "reason": column(reason)}
 
 
 class EventStudy:
@@ -303,30 +499,54 @@ class EventStudy:
     def align(self) -> pd.DataFrame:
         """Align every event to its day-0 session.
 
+        Date-only events are aligned together with one ``searchsorted`` on the calendar's
+        sessions; timestamped events (and any date the vectorized rules do not cover, so that
+        its error is raised by :meth:`TradingCalendar.align`) go through the calendar one by
+        one.
+
         Returns
         -------
         pandas.DataFrame
             One row per event: ``event_id, name, original, day0, rule, assumed_timezone,
             shifted, tags, direction, source``.
         """
-        rows = []
-        for ev in self.events:
-            a = self.calendar.align(ev.when, self.alignment)
-            rows.append(
-                {
-                    "event_id": ev.id,
-                    "name": ev.name,
-                    "original": str(a.original),
-                    "day0": a.session,
-                    "rule": a.rule,
-                    "assumed_timezone": a.assumed_timezone,
-                    "shifted": a.shifted,
-                    "tags": ";".join(ev.tags),
-                    "direction": ev.direction,
-                    "source": ev.source,
-                }
-            )
-        return pd.DataFrame(rows)
+        events = list(self.events)
+        parsed = [parse_when(ev.when) for ev in events]
+        sessions = self.calendar.sessions
+        days = pd.DatetimeIndex(
+            [p.timestamp.tz_localize(None).normalize() if p.has_time else p.timestamp
+             for p in parsed]
+        ).as_unit("ns")
+        after = sessions.searchsorted(days, side="right")  # first session after the day
+        on_session = (after > 0) & (sessions[np.maximum(after - 1, 0)] == days)
+        step = {"next": 0, "previous": -1, "raise": 0}[self.alignment]
+        pos = np.where(on_session, after - 1, after + step)
+        dated = np.array([not p.has_time for p in parsed], dtype=bool)
+        regular = dated & (days >= sessions[0]) & (days <= sessions[-1]) & (
+            on_session | ((self.alignment != "raise") & (pos >= 0) & (pos < len(sessions)))
+        )
+        day0 = sessions[np.clip(pos, 0, len(sessions) - 1)].to_numpy().copy()
+        rule = np.where(on_session, "session_date",
+                        "non_session_prev" if self.alignment == "previous"
+                        else "non_session_next").astype(object)
+        assumed = np.zeros(len(events), dtype=bool)
+        for i in np.flatnonzero(~regular):
+            a = self.calendar.align(events[i].when, self.alignment)
+            day0[i], rule[i], assumed[i] = a.session.to_datetime64(), a.rule, a.assumed_timezone
+        return pd.DataFrame(
+            {
+                "event_id": [ev.id for ev in events],
+                "name": [ev.name for ev in events],
+                "original": [str(p.timestamp) for p in parsed],
+                "day0": day0,
+                "rule": rule,
+                "assumed_timezone": assumed,
+                "shifted": day0 != days.to_numpy(),
+                "tags": [";".join(ev.tags) for ev in events],
+                "direction": [ev.direction for ev in events],
+                "source": [ev.source for ev in events],
+            }
+        )
 
     def _model_for(self, asset: str) -> tuple[NormalReturnModel, str | None]:
         """Model and market ticker used for ``asset``."""
@@ -338,8 +558,8 @@ class EventStudy:
 
     def _load(self, aligned: pd.DataFrame) -> _Context:
         span = self.windows.span
-        first = min(self.calendar.offset(d, span[0] - 1) for d in aligned["day0"])
-        last = max(self.calendar.offset(d, span[1]) for d in aligned["day0"])
+        first = self.calendar.offset(aligned["day0"].min(), span[0] - 1)
+        last = self.calendar.offset(aligned["day0"].max(), span[1])
         tickers = list(
             dict.fromkeys(
                 self.assets
@@ -349,11 +569,9 @@ class EventStudy:
         provider = resolve_provider(self.data, self.data_kind)
         raw = provider.get_prices(tickers, first, last)
         if getattr(provider, "kind", "prices") == "returns":
-            frame = raw.copy()
-            frame.index = validate_dates_index(frame.index, "returns")
-            on_sessions, records = to_sessions(frame, self.calendar)
+            frame = raw.set_axis(validate_dates_index(raw.index, "returns"), axis=0)
+            on_sessions, gaps = _on_sessions(frame, self.calendar)
             rets = on_sessions.reindex(self.calendar.sessions_in_range(first, last))
-            gaps = pd.DataFrame(records, columns=["asset", "date", "reason"])
         else:
             if raw.dropna(how="all").empty:
                 raise DataCoverageError(
@@ -470,63 +688,10 @@ class EventStudy:
             raise DataCoverageError("an event's day 0 is outside the loaded sessions.")
         exclude, exclude_reasons = self._exclusion_mask(aligned, index)
         w = self.windows
-        est_taus, taus = w.est_taus, w.taus
-        E, A = len(aligned), len(self.assets)
+        stack = self._fit_groups(ctx, day0, exclude)
 
-        groups: dict[str, list[int]] = {}
-        for j, asset in enumerate(self.assets):
-            model, market = self._model_for(asset)
-            groups.setdefault(self._group_key(model, market), []).append(j)
-        K = max(
-            (self._model_for(self.assets[cols[0]])[0].design(ctx.inputs[key]).X.shape[1]
-             for key, cols in groups.items()),
-            default=0,
-        )
-        L1, L2 = len(est_taus), len(taus)
-        out = {
-            "ar": np.full((E, A, L2), np.nan),
-            "returns": np.full((E, A, L2), np.nan),
-            "normal": np.full((E, A, L2), np.nan),
-            "est_resid": np.full((E, A, L1), np.nan),
-            "sigma": np.full((E, A), np.nan),
-            "nobs": np.zeros((E, A), dtype=int),
-            "k": np.zeros((E, A), dtype=int),
-            "r2": np.full((E, A), np.nan),
-            "status": np.zeros((E, A), dtype=int),
-            "x_event": np.zeros((E, A, L2, K)),
-            "xtx_inv": np.zeros((E, A, K, K)),
-            "params": np.full((E, A, K), np.nan),
-        }
-        labels = np.empty((E, A), dtype=object)
-        param_names: dict[int, tuple[str, ...]] = {}
-        for key, cols in groups.items():
-            model, market = self._model_for(self.assets[cols[0]])
-            design = model.design(ctx.inputs[key])
-            k = design.X.shape[1]
-            fit = fit_batch(
-                ctx.returns[[self.assets[j] for j in cols]].to_numpy(dtype=float),
-                design,
-                day0,
-                est_taus,
-                taus,
-                min_obs=w.min_estimation_obs,
-                exclude=exclude,
-                sigma_ddof=self.conventions.sigma_ddof,
-            )
-            cols_arr = np.array(cols)
-            for name in ("ar", "returns", "normal", "est_resid", "sigma", "nobs", "r2", "status"):
-                out[name][:, cols_arr] = getattr(fit, name)
-            out["k"][:, cols_arr] = k
-            out["params"][:, cols_arr, :k] = fit.params
-            out["xtx_inv"][:, cols_arr, :k, :k] = fit.xtx_inv
-            out["x_event"][:, cols_arr, :, :k] = np.nan_to_num(fit.x_event)[:, None]
-            label = model.label if market in (None, self.market) else f"{model.label}({market})"
-            labels[:, cols_arr] = label
-            for j in cols:
-                param_names[j] = design.param_names
-
-        dropped = self._dropped_rows(aligned, ctx, out, index, day0, exclude_reasons)
-        keep = (out["status"] == STATUS_OK) & np.isfinite(out["ar"]).any(axis=2)
+        dropped = self._dropped_rows(aligned, ctx, stack, day0, exclude, exclude_reasons)
+        keep = (stack.status == STATUS_OK) & np.isfinite(stack.ar).any(axis=2)
         if not keep.any():
             lost = dropped[dropped["scope"] == "asset-event"].groupby("event_id", sort=False)
             lines = [f"{eid}: {part['reason'].iloc[0]}" for eid, part in lost][:5]
@@ -543,13 +708,20 @@ class EventStudy:
                 DataWarning,
                 stacklevel=3,
             )
-        ev_idx, as_idx = np.nonzero(keep)
+        rows = np.flatnonzero(keep)  # event-major, like np.nonzero(keep)
+        ev_idx, as_idx = np.divmod(rows, keep.shape[1])
+
+        def pick(values: np.ndarray) -> np.ndarray:
+            """Rows of the kept asset-events from an (E, A, ...) array (a view if all kept)."""
+            flat = values.reshape(keep.size, *values.shape[2:])
+            return flat if n_lost == 0 else flat[rows]
+
         keys = pd.DataFrame(
             {
                 "event_id": aligned["event_id"].to_numpy()[ev_idx],
                 "asset": np.array(self.assets, dtype=object)[as_idx],
-                "label": [asset_label(self.assets[j]) for j in as_idx],
-                "model": labels[ev_idx, as_idx],
+                "label": np.array([asset_label(a) for a in self.assets], dtype=object)[as_idx],
+                "model": stack.labels[as_idx],
                 "day0": aligned["day0"].to_numpy()[ev_idx],
                 "direction": aligned["direction"].to_numpy()[ev_idx],
                 "tags": aligned["tags"].to_numpy()[ev_idx],
@@ -557,23 +729,23 @@ class EventStudy:
         )
         panel = ARPanel(
             keys=keys,
-            taus=taus,
-            est_taus=est_taus,
-            ar=out["ar"][ev_idx, as_idx],
-            est_resid=out["est_resid"][ev_idx, as_idx],
-            sigma=out["sigma"][ev_idx, as_idx],
-            nobs=out["nobs"][ev_idx, as_idx],
-            k=out["k"][ev_idx, as_idx],
-            x_event=out["x_event"][ev_idx, as_idx],
-            xtx_inv=out["xtx_inv"][ev_idx, as_idx],
-            returns=out["returns"][ev_idx, as_idx],
-            normal=out["normal"][ev_idx, as_idx],
+            taus=w.taus,
+            est_taus=w.est_taus,
+            ar=pick(stack.ar),
+            est_resid=_compact(stack.est_resid.reshape(keep.size, -1), rows),
+            sigma=pick(stack.sigma),
+            nobs=pick(stack.nobs),
+            k=stack.k[as_idx],
+            x_event=stack.x_event[ev_idx, stack.group[as_idx]],
+            xtx_inv=pick(stack.xtx_inv),
+            returns=pick(stack.returns),
+            normal=pick(stack.normal),
             log_returns=self.return_type == "log",
             prediction_error=self.conventions.prediction_error,
         )
-        params = self._params_table(keys, out, ev_idx, as_idx, param_names, index, day0)
+        params = self._params_table(keys, stack, pick, as_idx, index, day0[ev_idx])
         event_dates = {
-            eid: index[day0[e] + taus] for e, eid in enumerate(aligned["event_id"])
+            eid: index[day0[e] + w.taus] for e, eid in enumerate(aligned["event_id"])
         }
         return EventStudyResults(
             panel=panel,
@@ -585,6 +757,33 @@ class EventStudy:
             conventions=self.conventions,
             settings=self._settings(ctx.notes),
         )
+
+    def _fit_groups(self, ctx: _Context, day0: np.ndarray, exclude: np.ndarray) -> _Stack:
+        """Run :func:`fit_batch` once per design group and stack the fits as (E, A, ...)."""
+        groups: dict[str, list[int]] = {}
+        for j, asset in enumerate(self.assets):
+            model, market = self._model_for(asset)
+            groups.setdefault(self._group_key(model, market), []).append(j)
+        w = self.windows
+        values = ctx.returns[self.assets].to_numpy(dtype=float)
+        fits, models = [], []
+        for key, cols in groups.items():
+            model, market = self._model_for(self.assets[cols[0]])
+            design = model.design(ctx.inputs[key])
+            fit = fit_batch(
+                values[:, cols] if len(groups) > 1 else values,
+                design,
+                day0,
+                w.est_taus,
+                w.taus,
+                min_obs=w.min_estimation_obs,
+                exclude=exclude,
+                sigma_ddof=self.conventions.sigma_ddof,
+            )
+            label = model.label if market in (None, self.market) else f"{model.label}({market})"
+            fits.append((np.array(cols), fit))
+            models.append((label, design.param_names))
+        return _Stack.from_fits(fits, models, len(self.assets))
 
     def _settings(self, notes: dict[str, str]) -> dict[str, object]:
         return {
@@ -602,67 +801,90 @@ class EventStudy:
             **notes,
         }
 
-    def _params_table(self, keys, out, ev_idx, as_idx, param_names, index, day0) -> pd.DataFrame:
+    def _params_table(self, keys, stack, pick, as_idx, index, day0) -> pd.DataFrame:
+        """``event_id, asset, model``, the named parameters, ``sigma, nobs, r2`` and dates."""
         w = self.windows
         table = keys[["event_id", "asset", "model"]].copy()
-        names = list(dict.fromkeys(n for j in sorted(param_names) for n in param_names[j]))
-        # Column position of each named parameter for each asset (-1: not in its model).
-        where = np.full((len(self.assets), len(names)), -1)
-        for j, pn in param_names.items():
-            for c, name in enumerate(names):
-                if name in pn:
-                    where[j, c] = pn.index(name)
-        params = out["params"][ev_idx, as_idx]  # (N, K)
-        for c, name in enumerate(names):
-            pos = where[as_idx, c]
+        names = list(dict.fromkeys(n for _, pn in stack.models for n in pn))
+        params = pick(stack.params)  # (N, K)
+        group = stack.group[as_idx]
+        for name in names:
+            # Column of ``name`` in each group's parameter vector (-1: not in its model).
+            where = np.array([pn.index(name) if name in pn else -1 for _, pn in stack.models])
+            pos = where[group]
             picked = np.take_along_axis(params, np.maximum(pos, 0)[:, None], axis=1)[:, 0]
             table[name] = np.where(pos >= 0, picked, np.nan)
-        table["sigma"] = out["sigma"][ev_idx, as_idx]
-        table["nobs"] = out["nobs"][ev_idx, as_idx]
-        table["r2"] = out["r2"][ev_idx, as_idx]
-        table["est_start"] = index[day0[ev_idx] + w.estimation[0]]
-        table["est_end"] = index[day0[ev_idx] + w.estimation[1]]
+        table["sigma"] = pick(stack.sigma)
+        table["nobs"] = pick(stack.nobs)
+        table["r2"] = pick(stack.r2)
+        table["est_start"] = index[day0 + w.estimation[0]]
+        table["est_end"] = index[day0 + w.estimation[1]]
         return table
 
-    def _dropped_rows(self, aligned, ctx, out, index, day0, exclude_reasons) -> pd.DataFrame:
+    def _dropped_rows(self, aligned, ctx, stack, day0, exclude, exclude_reasons) -> pd.DataFrame:
+        """What was left out and why, one row per item (see ``results.dropped``)."""
         w = self.windows
-        rows: list[tuple] = []
-        messages = {
-            STATUS_FEW: "too few estimation returns: {n} usable of {L} (need {m})",
-            STATUS_SINGULAR: "regressors are collinear in the estimation window",
-            STATUS_ZERO_VAR: "zero residual variance in the estimation window (constant price?)",
-        }
-        first_valid = ctx.returns.apply(lambda s: s.first_valid_index())
-        last_valid = ctx.returns.apply(lambda s: s.last_valid_index())
+        index = ctx.returns.index
         event_ids = aligned["event_id"].to_numpy()
-        no_ar = ~np.isfinite(out["ar"]).any(axis=2)
-        for e, a in zip(*np.nonzero((out["status"] != STATUS_OK) | no_ar), strict=True):
-            asset = self.assets[a]
-            status = out["status"][e, a]
-            reason = messages.get(status, "no returns in the event window").format(
-                n=out["nobs"][e, a], L=len(w.est_taus), m=w.min_estimation_obs
-            )
-            fv, lv = first_valid[asset], last_valid[asset]
-            est_start, evt_end = index[day0[e] + w.estimation[0]], index[day0[e] + w.event[1]]
-            if fv is None or pd.isna(fv):
-                reason += (f"; no {asset} data between {index[0].date()} and "
-                           f"{index[-1].date()}")
-            elif fv > est_start:
-                reason += (f"; {asset} data start {fv.date()}, after the estimation window "
-                           f"starts ({est_start.date()})")
-            elif lv < evt_end:
-                reason += (f"; {asset} data end {lv.date()}, before the event window ends "
-                           f"({evt_end.date()})")
-            rows.append((event_ids[e], asset, pd.NaT, "asset-event", reason))
-        partial = ~np.isfinite(out["ar"]) & ~no_ar[..., None] & (out["status"] == STATUS_OK)[
-            ..., None]
-        for e, a, t in zip(*np.nonzero(partial), strict=True):
-            rows.append((event_ids[e], self.assets[a], index[day0[e] + w.taus[t]], "event-day",
-                         "return missing on this event-window day; CARs spanning it are NaN"))
-        for e, eid in enumerate(event_ids):
-            for day in index[day0[e] + w.est_taus]:
-                if day in exclude_reasons:
-                    rows.append((eid, None, day, "estimation-day", exclude_reasons[day]))
-        for rec in ctx.gaps.itertuples(index=False):
-            rows.append((None, rec.asset, rec.date, "data", rec.reason))
-        return pd.DataFrame(rows, columns=DROP_COLUMNS)
+        assets = np.array(self.assets, dtype=object)
+        no_ar = ~np.isfinite(stack.ar).any(axis=2)
+        parts = []
+
+        # Asset-events that could not be estimated, with the data coverage that explains it.
+        e, a = np.nonzero((stack.status != STATUS_OK) | no_ar)
+        if len(e):
+            status, nobs = stack.status[e, a], stack.nobs[e, a]
+            reason = np.full(len(e), "no returns in the event window", dtype=object)
+            few = status == STATUS_FEW
+            reason[few] = ("too few estimation returns: " + nobs[few].astype(str).astype(object)
+                           + f" usable of {len(w.est_taus)} (need {w.min_estimation_obs})")
+            reason[status == STATUS_SINGULAR] = (
+                "regressors are collinear in the estimation window")
+            reason[status == STATUS_ZERO_VAR] = (
+                "zero residual variance in the estimation window (constant price?)")
+            seen = np.isfinite(ctx.returns[self.assets].to_numpy(dtype=float))
+            has_data = seen.any(axis=0)[a]
+            first = seen.argmax(axis=0)[a]
+            last = len(index) - 1 - seen[::-1].argmax(axis=0)[a]
+            est_start, evt_end = day0[e] + w.estimation[0], day0[e] + w.event[1]
+            day = np.datetime_as_string(index.to_numpy(), unit="D").astype(object)
+            suffix = np.full(len(e), "", dtype=object)
+            none = ~has_data
+            suffix[none] = ("; no " + assets[a[none]] + f" data between {day[0]} and {day[-1]}")
+            late = has_data & (first > est_start)
+            suffix[late] = ("; " + assets[a[late]] + " data start " + day[first[late]]
+                            + ", after the estimation window starts (" + day[est_start[late]]
+                            + ")")
+            early = has_data & ~late & (last < evt_end)
+            suffix[early] = ("; " + assets[a[early]] + " data end " + day[last[early]]
+                             + ", before the event window ends (" + day[evt_end[early]] + ")")
+            parts.append(_drop_frame(event_ids[e], assets[a], None, "asset-event",
+                                     reason + suffix))
+
+        # Single missing event-window days of asset-events that were estimated.
+        partial = ~np.isfinite(stack.ar) & (~no_ar & (stack.status == STATUS_OK))[..., None]
+        e, a, t = np.nonzero(partial)
+        if len(e):
+            parts.append(_drop_frame(
+                event_ids[e], assets[a], index[day0[e] + w.taus[t]], "event-day",
+                "return missing on this event-window day; CARs spanning it are NaN"))
+
+        # Estimation-window days removed for contamination control.
+        e, t = np.nonzero(exclude[day0[:, None] + w.est_taus[None, :]])
+        if len(e):
+            why = np.empty(len(index), dtype=object)
+            why[index.get_indexer(list(exclude_reasons))] = list(exclude_reasons.values())
+            at = day0[e] + w.est_taus[t]
+            parts.append(_drop_frame(event_ids[e], None, index[at], "estimation-day", why[at]))
+
+        if len(ctx.gaps):
+            parts.append(_drop_frame(None, ctx.gaps["asset"].to_numpy(dtype=object),
+                                     ctx.gaps["date"], "data",
+                                     ctx.gaps["reason"].to_numpy(dtype=object)))
+        if not parts:
+            return pd.DataFrame([], columns=DROP_COLUMNS)
+        columns = {c: np.concatenate([p[c] for p in parts]) for c in DROP_COLUMNS}
+        if np.isnat(columns["date"]).all():
+            # The type pandas infers for a column of NaT only (the Dask backend relies on it).
+            columns["date"] = columns["date"].astype("datetime64[s]")
+        return pd.DataFrame(columns)

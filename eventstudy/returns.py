@@ -19,6 +19,8 @@ from eventstudy.calendar import TradingCalendar
 
 __all__ = ["ReturnPanel", "prices_to_returns", "to_sessions"]
 
+GAP_COLUMNS = ["asset", "date", "reason"]
+
 
 @dataclass(frozen=True)
 class ReturnPanel:
@@ -36,6 +38,36 @@ class ReturnPanel:
     gaps: pd.DataFrame
 
 
+def _on_sessions(frame: pd.DataFrame, calendar: TradingCalendar) -> tuple[pd.DataFrame,
+                                                                          pd.DataFrame]:
+    """:func:`to_sessions` with the gaps as a DataFrame (``asset, date, reason``)."""
+    columns = frame.columns.to_numpy(dtype=object)
+    extra = frame.index.difference(calendar.sessions)
+    r, c = np.nonzero(frame.loc[extra].notna().to_numpy())
+    parts = [(columns[c], extra[r], f"not a {calendar.name} session; row ignored")]
+    sessions = calendar.sessions_in_range(frame.index[0], frame.index[-1])
+    on_sessions = frame.reindex(sessions)
+    valid = ~np.isnan(on_sessions.to_numpy())
+    # A gap is a missing value between a ticker's first and last observation.
+    first = valid.argmax(axis=0)
+    last = len(valid) - 1 - valid[::-1].argmax(axis=0)
+    row = np.arange(len(valid))[:, None]
+    r, c = np.nonzero(~valid & (row > first) & (row < last) & valid.any(axis=0))
+    parts.append((columns[c], sessions[r], "no price on this session"))
+    if not sum(len(assets) for assets, _, _ in parts):
+        return on_sessions, pd.DataFrame([], columns=GAP_COLUMNS)
+    gaps = pd.DataFrame(
+        {
+            "asset": np.concatenate([assets for assets, _, _ in parts]),
+            "date": np.concatenate([dates.as_unit("ns").to_numpy() for _, dates, _ in parts]),
+            "reason": np.concatenate(
+                [np.full(len(assets), reason, dtype=object) for assets, _, reason in parts]
+            ),
+        }
+    )
+    return on_sessions, gaps
+
+
 def to_sessions(frame: pd.DataFrame, calendar: TradingCalendar) -> tuple[pd.DataFrame, list]:
     """Reindex ``frame`` onto the calendar's sessions between its first and last date.
 
@@ -47,22 +79,8 @@ def to_sessions(frame: pd.DataFrame, calendar: TradingCalendar) -> tuple[pd.Data
         ``(asset, date, reason)`` for rows that were not sessions (dropped) and sessions with
         no value inside a ticker's history.
     """
-    records: list[tuple[str, pd.Timestamp, str]] = []
-    extra = frame.index.difference(calendar.sessions)
-    for date in extra:
-        for asset in frame.columns[frame.loc[date].notna().to_numpy()]:
-            records.append((asset, date, f"not a {calendar.name} session; row ignored"))
-    sessions = calendar.sessions_in_range(frame.index[0], frame.index[-1])
-    on_sessions = frame.reindex(sessions)
-    values = on_sessions.to_numpy()
-    valid = ~np.isnan(values)
-    # A gap is a missing value between a ticker's first and last observation.
-    seen_before = np.maximum.accumulate(valid, axis=0)
-    seen_after = np.maximum.accumulate(valid[::-1], axis=0)[::-1]
-    gap = ~valid & seen_before & seen_after
-    for r, c in np.argwhere(gap):
-        records.append((on_sessions.columns[c], sessions[r], "no price on this session"))
-    return on_sessions, records
+    on_sessions, gaps = _on_sessions(frame, calendar)
+    return on_sessions, list(gaps.itertuples(index=False, name=None))
 
 
 def prices_to_returns(
@@ -83,11 +101,10 @@ def prices_to_returns(
     ReturnPanel
     """
     check_option("return_type", return_type, RETURN_TYPES)
-    on_sessions, records = to_sessions(prices, calendar)
+    on_sessions, gaps = _on_sessions(prices, calendar)
     values = on_sessions.to_numpy()
     ratio = np.full_like(values, np.nan)
     ratio[1:] = values[1:] / values[:-1]
     out = np.log(ratio) if return_type == "log" else ratio - 1.0
     returns = pd.DataFrame(out, index=on_sessions.index, columns=on_sessions.columns)
-    gaps = pd.DataFrame(records, columns=["asset", "date", "reason"])
     return ReturnPanel(returns=returns, gaps=gaps)

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from eventstudy._typing import ALTERNATIVES, check_option
 from eventstudy.abnormal import ARPanel
@@ -40,10 +40,18 @@ from eventstudy.abnormal import ARPanel
 __all__ = ["adjust_pvalues", "ar_table", "car_table", "pvalue", "sq_pvalue"]
 
 
+#: Asset-events per block of the sample-quantile test; a block's (L1 x rows) arrays stay in
+#: the CPU cache.
+SQ_BLOCK_ROWS = 256
+
+
 def pvalue(
     stat: np.ndarray, alternative: str = "two-sided", df: np.ndarray | float | None = None
 ) -> np.ndarray:
     """P-value of ``stat`` under Student t with ``df`` degrees of freedom, or N(0,1) if None.
+
+    The same numbers as ``scipy.stats.t(df).sf`` / ``scipy.stats.norm.sf``, from the
+    ``scipy.special`` functions they wrap (without the distribution objects' overhead).
 
     Parameters
     ----------
@@ -51,19 +59,112 @@ def pvalue(
         Test statistics.
     alternative : {"two-sided", "greater", "less"}
     df : ndarray or float, optional
-        Degrees of freedom (broadcast against ``stat``).
+        Degrees of freedom (broadcast against ``stat``); NaN p-values where ``df <= 0``.
 
     Returns
     -------
     ndarray
     """
     check_option("alternative", alternative, ALTERNATIVES)
-    dist = stats.norm if df is None else stats.t(df)
+    stat = np.asarray(stat, dtype=float)
+
+    def cdf(x: np.ndarray) -> np.ndarray:
+        return special.ndtr(x) if df is None else special.stdtr(df, x)
+
     if alternative == "greater":
-        return dist.sf(stat)
+        return cdf(-stat)
     if alternative == "less":
-        return dist.cdf(stat)
-    return 2.0 * dist.sf(np.abs(stat))
+        return cdf(stat)
+    return 2.0 * cdf(-np.abs(stat))
+
+
+def _running_sum(x: np.ndarray, dtype: type) -> np.ndarray:
+    """Cumulative sums down the rows of ``x`` (L, c), with a leading row of zeros.
+
+    Row by row, so each column is summed in the same order as ``np.cumsum(axis=0)`` (equal
+    results) while every step is one vectorized addition across the columns.
+    """
+    out = np.empty((x.shape[0] + 1, x.shape[1]), dtype=dtype)
+    out[0] = 0
+    for i in range(x.shape[0]):
+        np.add(out[i], x[i], out=out[i + 1])
+    return out
+
+
+def _sq_counts(
+    resid: np.ndarray, cars: np.ndarray, lengths: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Compare each CAR with the same-length sums of consecutive estimation residuals.
+
+    Parameters
+    ----------
+    resid : ndarray, shape (N, L1)
+        Estimation residuals, NaN on unused days.
+    cars : ndarray, shape (N, W)
+        CAR of each asset-event over each of ``W`` windows.
+    lengths : sequence of int
+        Length of each window, each at most ``L1``.
+
+    Returns
+    -------
+    upper, lower, n_sums : ndarray of int, shape (N, W)
+        Number of sums ``>= CAR``, ``<= CAR``, and of sums without a missing day.
+
+    Notes
+    -----
+    The residuals are handled in blocks of :data:`SQ_BLOCK_ROWS` asset-events, transposed
+    so that the running sums and the comparisons are vectorized across asset-events; the
+    sums are the differences of running sums, as in a direct computation.
+    """
+    N = len(resid)
+    shape = (N, len(lengths))
+    upper, lower, n_sums = (np.empty(shape, dtype=np.intp) for _ in range(3))
+    for lo in range(0, N, SQ_BLOCK_ROWS):
+        rows = slice(lo, min(lo + SQ_BLOCK_ROWS, N))
+        block = resid[rows].T.copy()  # (L1, c)
+        missing = np.isnan(block)
+        np.copyto(block, 0.0, where=missing)
+        csum = _running_sum(block, float)
+        # Running count of missing days, only if the block has any.
+        cmiss = _running_sum(missing, np.int32) if missing.any() else None
+        for j, length in enumerate(lengths):
+            sums = csum[length:] - csum[:-length]  # (L1 - length + 1, c)
+            n_bad = 0
+            if cmiss is not None:
+                # Sums spanning a missing day: excluded, counted as +inf then taken off.
+                bad = cmiss[length:] != cmiss[:-length]
+                n_bad = bad.sum(axis=0, dtype=np.int32)
+                np.copyto(sums, np.inf, where=bad)
+            car = cars[rows, j]
+            n_sums[rows, j] = len(sums) - n_bad
+            upper[rows, j] = (sums >= car).sum(axis=0, dtype=np.int32) - n_bad
+            lower[rows, j] = (sums <= car).sum(axis=0, dtype=np.int32)
+    return upper, lower, n_sums
+
+
+def _sq_pvalues(
+    panel: ARPanel, cars: np.ndarray, lengths: Sequence[int], alternative: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """SQ p-values and reference-distribution sizes of ``cars`` (N, W); see :func:`sq_pvalue`."""
+    lengths = np.asarray(lengths)
+    L1 = panel.est_resid.shape[1]
+    fits = lengths <= L1
+    p = np.full(cars.shape, np.nan)
+    n_sums = np.zeros(cars.shape, dtype=np.intp)
+    if not fits.any():
+        return p, n_sums
+    upper, lower, n = _sq_counts(panel.est_resid, cars[:, fits], lengths[fits])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_upper, p_lower = upper / n, lower / n
+    if alternative == "greater":
+        pf = p_upper
+    elif alternative == "less":
+        pf = p_lower
+    else:
+        pf = np.minimum(1.0, 2.0 * np.minimum(p_upper, p_lower))
+    p[:, fits] = np.where(np.isfinite(cars[:, fits]) & (n > 0), pf, np.nan)
+    n_sums[:, fits] = n
+    return p, n_sums
 
 
 def sq_pvalue(
@@ -81,36 +182,18 @@ def sq_pvalue(
         Number of sums in each reference distribution.
     """
     check_option("alternative", alternative, ALTERNATIVES)
-    length = end - start + 1
     car = panel.car(start, end)
-    resid = panel.est_resid
-    L1 = resid.shape[1]
-    if length > L1:
-        nan = np.full(len(panel), np.nan)
-        return nan, np.zeros(len(panel), dtype=int)
-    filled = np.nan_to_num(resid)
-    csum = np.concatenate([np.zeros((len(panel), 1)), np.cumsum(filled, axis=1)], axis=1)
-    cmiss = np.concatenate(
-        [np.zeros((len(panel), 1)), np.cumsum(np.isnan(resid), axis=1)], axis=1
-    )
-    sums = csum[:, length:] - csum[:, :-length]  # (N, L1 - length + 1)
-    ok = (cmiss[:, length:] - cmiss[:, :-length]) == 0
-    n_sums = ok.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p_upper = ((sums >= car[:, None]) & ok).sum(axis=1) / n_sums
-        p_lower = ((sums <= car[:, None]) & ok).sum(axis=1) / n_sums
-    if alternative == "greater":
-        p = p_upper
-    elif alternative == "less":
-        p = p_lower
-    else:
-        p = np.minimum(1.0, 2.0 * np.minimum(p_upper, p_lower))
-    p = np.where(np.isfinite(car) & (n_sums > 0), p, np.nan)
-    return p, n_sums
+    p, n_sums = _sq_pvalues(panel, car[:, None], [end - start + 1], alternative)
+    return p[:, 0], n_sums[:, 0]
 
 
 def _dist_df(panel: ARPanel, single_dist: str) -> np.ndarray | None:
     return panel.df.astype(float) if single_dist == "t" else None
+
+
+def _repeat_rows(column: pd.Series, positions: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``column`` at integer ``positions``, keeping its dtype (no round trip through objects)."""
+    return column.array.take(positions)
 
 
 def ar_table(
@@ -131,14 +214,15 @@ def ar_table(
     tstat = panel.ar / se
     df = _dist_df(panel, single_dist)
     p = pvalue(tstat, alternative, None if df is None else df[:, None])
-    ids = panel.keys["event_id"].to_numpy()
-    dates = np.stack([event_dates[e].to_numpy() for e in ids]) if n else np.empty((0, L2))
+    codes, events = pd.factorize(panel.keys["event_id"])
+    by_event = np.stack([event_dates[e].to_numpy() for e in events]) if n else np.empty((0, L2))
+    rows = np.repeat(np.arange(n), L2)
     return pd.DataFrame(
         {
-            "event_id": np.repeat(ids, L2),
-            "asset": np.repeat(panel.keys["asset"].to_numpy(), L2),
+            "event_id": _repeat_rows(panel.keys["event_id"], rows),
+            "asset": _repeat_rows(panel.keys["asset"], rows),
             "tau": np.tile(panel.taus, n),
-            "date": dates.reshape(-1),
+            "date": by_event[codes].reshape(-1),
             "ar": panel.ar.reshape(-1),
             "std_error": se.reshape(-1),
             "tstat": tstat.reshape(-1),
@@ -155,39 +239,75 @@ def car_table(
 ) -> pd.DataFrame:
     """CAR, BHAR and per-asset tests for each asset-event and window.
 
+    All windows are computed together: one pass over the estimation residuals serves the
+    sample-quantile test of every window.
+
     Returns
     -------
     pandas.DataFrame
         Columns ``event_id, asset, start, end, car, std_error, tstat, pvalue, bhar,
-        pvalue_sq, n_sq, pvalue_holm, pvalue_bh``. The adjusted p-values adjust ``pvalue``
-        across the assets of the same event and window.
+        pvalue_sq, n_sq, pvalue_holm, pvalue_bh``, window by window. The adjusted p-values
+        adjust ``pvalue`` across the assets of the same event and window.
     """
+    check_option("alternative", alternative, ALTERNATIVES)
+    windows = [(int(a), int(b)) for a, b in windows]
+    n, n_win = len(panel), len(windows)
+    car = np.column_stack([panel.car(a, b) for a, b in windows]).reshape(n, n_win)
+    se = np.sqrt(np.column_stack([panel.car_var(a, b) for a, b in windows]).reshape(n, n_win))
+    tstat = car / se
     df = _dist_df(panel, single_dist)
-    parts = []
-    for start, end in windows:
-        car = panel.car(start, end)
-        se = np.sqrt(panel.car_var(start, end))
-        tstat = car / se
-        p_sq, n_sq = sq_pvalue(panel, start, end, alternative)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "event_id": panel.keys["event_id"].to_numpy(),
-                    "asset": panel.keys["asset"].to_numpy(),
-                    "start": start,
-                    "end": end,
-                    "car": car,
-                    "std_error": se,
-                    "tstat": tstat,
-                    "pvalue": pvalue(tstat, alternative, df),
-                    "bhar": panel.bhar(start, end),
-                    "pvalue_sq": p_sq,
-                    "n_sq": n_sq,
-                }
-            )
-        )
-    table = pd.concat(parts, ignore_index=True)
-    return adjust_pvalues(table, ["event_id", "start", "end"])
+    p = pvalue(tstat, alternative, None if df is None else df[:, None])
+    bhar = np.column_stack([panel.bhar(a, b) for a, b in windows]).reshape(n, n_win)
+    p_sq, n_sq = _sq_pvalues(panel, car, [b - a + 1 for a, b in windows], alternative)
+    # Families for the multiple-testing adjustment: one event and one window.
+    codes, _ = pd.factorize(panel.keys["event_id"])
+    same = {w: i for i, w in enumerate(dict.fromkeys(windows))}  # a repeated window: one family
+    win = np.array([same[w] for w in windows])
+    family = (win[:, None] * (codes.max(initial=-1) + 1) + codes).reshape(-1)
+    p_flat = p.T.reshape(-1)
+    holm, bh = _adjust(p_flat, family)
+    rows = np.tile(np.arange(n), n_win)
+    return pd.DataFrame(
+        {
+            "event_id": _repeat_rows(panel.keys["event_id"], rows),
+            "asset": _repeat_rows(panel.keys["asset"], rows),
+            "start": np.repeat([a for a, _ in windows], n),
+            "end": np.repeat([b for _, b in windows], n),
+            "car": car.T.reshape(-1),
+            "std_error": se.T.reshape(-1),
+            "tstat": tstat.T.reshape(-1),
+            "pvalue": p_flat,
+            "bhar": bhar.T.reshape(-1),
+            "pvalue_sq": p_sq.T.reshape(-1),
+            "n_sq": n_sq.T.reshape(-1),
+            "pvalue_holm": holm,
+            "pvalue_bh": bh,
+        }
+    )
+
+
+def _adjust(p: np.ndarray, family: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Holm and Benjamini–Hochberg adjustment of ``p`` within each ``family`` code.
+
+    NaN p-values stay NaN and are not counted; see :func:`adjust_pvalues` for the formulas.
+    """
+    holm = np.full(len(p), np.nan)
+    bh = np.full(len(p), np.nan)
+    ok = ~np.isnan(p)
+    if not ok.any():
+        return holm, bh
+    rows = np.flatnonzero(ok)
+    order = np.lexsort((p[rows], family[rows]))
+    rows = rows[order]
+    fam, ps = family[rows], p[rows]
+    first = np.r_[0, np.flatnonzero(np.diff(fam)) + 1]
+    sizes = np.diff(np.r_[first, len(ps)])
+    m = np.repeat(sizes, sizes)
+    rank = np.arange(len(ps)) - np.repeat(first, sizes) + 1
+    holm[rows] = pd.Series(np.minimum(1.0, (m - rank + 1) * ps)).groupby(fam).cummax().to_numpy()
+    bh_raw = pd.Series(np.minimum(1.0, m * ps / rank))
+    bh[rows] = bh_raw[::-1].groupby(fam[::-1]).cummin()[::-1].to_numpy()
+    return holm, bh
 
 
 def adjust_pvalues(table: pd.DataFrame, by: list[str], column: str = "pvalue") -> pd.DataFrame:
@@ -214,22 +334,8 @@ def adjust_pvalues(table: pd.DataFrame, by: list[str], column: str = "pvalue") -
         not counted in :math:`m`.
     """
     out = table.copy()
-    out["pvalue_holm"] = np.nan
-    out["pvalue_bh"] = np.nan
     ok = out[column].notna().to_numpy()
-    if not ok.any():
-        return out
-    family = out.loc[ok, by].groupby(by, sort=False).ngroup().to_numpy()
-    p = out.loc[ok, column].to_numpy(dtype=float)
-    order = np.lexsort((p, family))
-    fam, ps = family[order], p[order]
-    m = np.bincount(fam)[fam]
-    first = np.r_[0, np.flatnonzero(np.diff(fam)) + 1]
-    rank = np.arange(len(ps)) - np.repeat(first, np.diff(np.r_[first, len(ps)])) + 1
-    holm = pd.Series(np.minimum(1.0, (m - rank + 1) * ps)).groupby(fam).cummax().to_numpy()
-    bh_raw = pd.Series(np.minimum(1.0, m * ps / rank))
-    bh = bh_raw[::-1].groupby(fam[::-1]).cummin()[::-1].to_numpy()
-    rows = np.flatnonzero(ok)[order]
-    out.iloc[rows, out.columns.get_loc("pvalue_holm")] = holm
-    out.iloc[rows, out.columns.get_loc("pvalue_bh")] = bh
+    family = np.full(len(out), -1)
+    family[ok] = out.loc[ok, by].groupby(by, sort=False).ngroup().to_numpy()
+    out["pvalue_holm"], out["pvalue_bh"] = _adjust(out[column].to_numpy(dtype=float), family)
     return out
