@@ -191,6 +191,7 @@ def fit_batch(
     resid = np.empty((E, A, L1))
     det_ok = np.ones((E, A), dtype=bool)
 
+    upper = np.triu_indices(k)
     step = max(1, BLOCK_ELEMENTS // max(A * L1, 1))
     for lo in range(0, E, step):
         blk = slice(lo, min(lo + step, E))
@@ -198,50 +199,52 @@ def fit_batch(
         y = _windows(returns, d0, est_taus)  # (e, A, L1)
         if has_offset:
             y -= _windows(design.offset, d0, est_taus)[:, None, :]
-        valid = np.isfinite(y)
+        unused = ~np.isfinite(y)
         usable = _windows(x_ok_est, d0, est_taus)  # (e, L1)
         if not usable.all():
-            valid &= usable[:, None, :]
-        np.copyto(y, 0.0, where=~valid)  # y is now zero on unused days
-        w = valid.astype(float)
-        X = _windows(X0, d0, est_taus)  # (e, k, L1)
-        # One product gives sum(w x x') and n; another sum(w x y) and sum(w y).
-        ones = np.ones((X.shape[0], 1, L1))
-        cross = np.concatenate([(X[:, :, None, :] * X[:, None, :, :]).reshape(len(d0), k * k, L1),
-                                ones], axis=1)
-        wx = w @ np.swapaxes(cross, 1, 2)  # (e, A, k*k + 1)
-        xy = y @ np.swapaxes(np.concatenate([X, ones], axis=1), 1, 2)  # (e, A, k + 1)
-        n = np.rint(wx[..., -1]).astype(np.intp)
+            unused |= ~usable[:, None, :]
+        np.copyto(y, 0.0, where=unused)  # y is now zero on unused days
+        w = 1.0 - unused  # weights 0/1
+        # sum(w x x') (upper triangle) and n in one product, sum(w x y) and sum(w y) in
+        # another; einsum rather than matmul, so that no BLAS threads are woken per block.
+        Xa = np.concatenate([_windows(X0, d0, est_taus), np.ones((len(d0), 1, L1))], axis=1)
+        cross = np.concatenate([Xa[:, upper[0]] * Xa[:, upper[1]], Xa[:, k:]], axis=1)
+        moments = np.einsum("eal,epl->eap", w, cross)  # (e, A, k(k+1)/2 + 1)
+        xy = np.einsum("eal,ekl->eak", y, Xa)  # (e, A, k + 1)
+        n = np.rint(moments[..., -1]).astype(np.intp)
         nobs[blk] = n
         with np.errstate(invalid="ignore", divide="ignore"):
-            ybar = xy[..., -1] / n
+            ybar = xy[..., k] / n
         # Total sum of squares about the mean, over the used days only.
         dev = y - ybar[..., None]
-        dev *= w
+        np.copyto(dev, 0.0, where=unused)
         sst = np.einsum("eal,eal->ea", dev, dev)
         out = resid[blk]
         if k:
-            inv, ok = _solve_normal_equations(wx[..., :-1].reshape(*n.shape, k, k))
-            theta = (inv @ xy[..., :k, None])[..., 0]
+            xtx = np.empty((*n.shape, k, k))
+            xtx[..., upper[0], upper[1]] = xtx[..., upper[1], upper[0]] = moments[..., :-1]
+            inv, ok = _solve_normal_equations(xtx)
+            theta = np.einsum("eakl,eal->eak", inv, xy[..., :k])
             xtx_inv[blk], params[blk], det_ok[blk] = inv, theta, ok
-            np.matmul(theta, X, out=out)
+            np.einsum("eak,ekl->eal", theta, Xa[:, :k], out=out)
             np.subtract(y, out, out=out)
+            np.copyto(out, 0.0, where=unused)
         else:
             out[...] = y
-        out *= w
+        ss = np.einsum("eal,eal->ea", out, out)
         if sigma_ddof == "1":
             with np.errstate(invalid="ignore", divide="ignore"):
                 rbar = out.sum(axis=2) / n
             dev = out - rbar[..., None]
-            dev *= w
+            np.copyto(dev, 0.0, where=unused)
             ssr, div = np.einsum("eal,eal->ea", dev, dev), n - 1
         else:
-            ssr, div = np.einsum("eal,eal->ea", out, out), n - k
+            ssr, div = ss, n - k
         with np.errstate(invalid="ignore", divide="ignore"):
             sigma[blk] = np.sqrt(ssr / div)
             if k:
-                r2[blk] = 1.0 - np.einsum("eal,eal->ea", out, out) / sst
-        np.copyto(out, np.nan, where=~valid)
+                r2[blk] = 1.0 - ss / sst
+        np.copyto(out, np.nan, where=unused)
 
     status = np.full((E, A), STATUS_OK)
     status[~det_ok] = STATUS_SINGULAR
@@ -255,7 +258,8 @@ def fit_batch(
     raw = _windows(returns, day0, taus)  # (E, A, L2)
     if not np.isfinite(offset).all():
         raw[~np.broadcast_to(np.isfinite(offset)[:, None, :], raw.shape)] = np.nan
-    normal = params @ np.swapaxes(X_evt, 1, 2) + np.where(x_ok_evt, offset, np.nan)[:, None, :]
+    normal = np.einsum("eak,elk->eal", params, X_evt)
+    normal += np.where(x_ok_evt, offset, np.nan)[:, None, :]
     return BatchFit(
         params=params,
         xtx_inv=xtx_inv,
