@@ -19,7 +19,7 @@ from eventstudy.abnormal import ARPanel
 from eventstudy.conventions import FORMULAS, Conventions
 from eventstudy.inference.per_asset import ar_table, car_table
 
-__all__ = ["EventStudyResults", "Summary"]
+__all__ = ["EventStudyResults", "Summary", "markdown_table"]
 
 @dataclass(frozen=True)
 class Summary:
@@ -75,12 +75,12 @@ class Summary:
         lines = [f"### {self.title}", ""]
         lines += [f"- **{k}**: {v}" for k, v in self.header.items()]
         for name, table in self.tables.items():
-            lines += ["", f"#### {name}", "", _to_markdown(table)]
+            lines += ["", f"#### {name}", "", markdown_table(table)]
         lines += ["", *[f"_{f}_" for f in self.footnotes]]
         return "\n".join(lines) + "\n"
 
 
-def _to_markdown(table: pd.DataFrame) -> str:
+def markdown_table(table: pd.DataFrame) -> str:
     """Markdown pipe table without the optional ``tabulate`` dependency."""
     frame = table.reset_index() if table.index.name or table.index.names[0] else table
     cols = [str(c) for c in frame.columns]
