@@ -525,9 +525,13 @@ def _remove_leftovers(file: Path) -> None:
     file exists (the lock is released by the system when a process dies), so any temporary
     file of this ticker found now belongs to a dead writer.
     """
+    # mkstemp's random part has no '.' or '-', so another ticker's name (which always ends in
+    # '-<hash>') cannot match.
+    mine = re.compile(re.escape(f".{file.stem}.") + r"[A-Za-z0-9_]+\.tmp")
     for tmp in file.parent.glob(f".{file.stem}.*.tmp"):
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        if mine.fullmatch(tmp.name):
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
 
 
 def _fsync_dir(folder: Path) -> None:
