@@ -62,7 +62,9 @@ def validate_dates_index(index: pd.Index, what: str) -> pd.DatetimeIndex:
     Returns
     -------
     pandas.DatetimeIndex
-        Tz-naive, normalised to midnight.
+        Tz-naive, normalised to midnight. A tz-aware index stamped at midnight keeps its local
+        dates; one with times of day is converted to New York time first (a 16:00 New York
+        close stamped 20:00 UTC is that session).
 
     Raises
     ------
@@ -77,7 +79,12 @@ def validate_dates_index(index: pd.Index, what: str) -> pd.DatetimeIndex:
             "df.set_index(pd.to_datetime(df['date']))."
         ) from None
     if idx.tz is not None:
-        idx = idx.tz_convert("America/New_York").tz_localize(None)
+        if len(idx) and (idx == idx.normalize()).all():
+            # Daily data stamped at midnight of their own time zone (e.g. UTC dates): the local
+            # date is the day. Converting to New York first would move every row a day back.
+            idx = idx.tz_localize(None)
+        else:
+            idx = idx.tz_convert("America/New_York").tz_localize(None)
     if idx.hasnans:
         raise InvalidIndexError(f"{what}: the index has missing dates (NaT); drop those rows.")
     idx = idx.normalize()

@@ -369,3 +369,23 @@ def test_bad_input(case: Case, tmp_path: Path) -> None:
     if want.scope == "asset-event":
         assert any(issubclass(w.category, DataWarning) for w in caught)
         assert (want.event_id, want.asset) not in computed
+
+
+@pytest.mark.parametrize(("tz", "time"), [
+    ("UTC", "00:00"),  # dates stored as UTC midnight, e.g. pd.to_datetime(..., utc=True)
+    ("Asia/Shanghai", "00:00"),
+    ("America/New_York", "00:00"),
+    ("America/New_York", "16:00"),  # close times
+    ("UTC", "21:00"),  # 16:00 or 17:00 New York: still that session
+])
+@pytest.mark.parametrize("kind", ["prices", "returns"])
+def test_tz_aware_daily_index_keeps_its_sessions(tz, time, kind):
+    """A tz-aware index was converted to New York before taking the date: UTC-midnight daily
+    data moved one day back (every Monday onto a Sunday), and the study came out all NaN."""
+    frame = prices() if kind == "prices" else returns()
+    naive = run(frame, data_kind=kind)
+    stamped = frame.set_axis(
+        (frame.index + pd.Timedelta(time + ":00")).tz_localize(tz), axis=0)
+    res = run(stamped, data_kind=kind)
+    pd.testing.assert_frame_equal(res.cars, naive.cars, check_exact=True)
+    assert res.dropped.empty
