@@ -174,12 +174,12 @@ class EventSet(Sequence[Event]):
             when = row[date_col]
             time = row.get(cols.get("time", ""), None)
             tz = row.get(cols.get("timezone", ""), None)
-            if isinstance(time, str) and time.strip():
-                when = f"{pd.Timestamp(when).date()} {time.strip()}"
-                if isinstance(tz, str) and tz.strip():
-                    when = pd.Timestamp(when).tz_localize(tz.strip())
             name = row.get(cols.get("name", ""), None)
             try:
+                if isinstance(time, str) and time.strip():
+                    when = f"{parse_when(when).timestamp.date()} {time.strip()}"
+                    if isinstance(tz, str) and tz.strip():
+                        when = pd.Timestamp(when).tz_localize(tz.strip())
                 events.append(
                     Event(
                         name=str(name) if isinstance(name, str) and name else str(when),
@@ -192,6 +192,12 @@ class EventSet(Sequence[Event]):
                 )
             except EventError as exc:
                 raise EventError(f"events table row {i}: {exc}") from None
+            except (ValueError, TypeError, LookupError) as exc:  # unknown zone: a KeyError
+                raise EventError(
+                    f"events table row {i}: date {row[date_col]!r}, time {time!r}, timezone "
+                    f"{tz!r} cannot be read ({type(exc).__name__}: {exc}); use ISO dates, "
+                    "times like '13:30' and IANA time zones such as 'America/New_York'."
+                ) from None
         return cls(events)
 
     @classmethod
@@ -229,10 +235,14 @@ def to_event_set(events: object) -> EventSet:
     Accepts an :class:`EventSet`, an :class:`Event`, a catalog id, a date string, a
     timestamp, a DataFrame, or a list of any of these.
     """
-    if isinstance(events, EventSet):
-        return events
-    if isinstance(events, pd.DataFrame):
-        return EventSet.from_frame(events)
+    if isinstance(events, EventSet | pd.DataFrame):
+        out_set = events if isinstance(events, EventSet) else EventSet.from_frame(events)
+        if not len(out_set):
+            raise EventError(
+                "no events given (the table or EventSet is empty); pass a date, an Event, a "
+                "catalog id, a list, or a table with at least one row."
+            )
+        return out_set
     if isinstance(events, str | Event) or not isinstance(events, Iterable):
         events = [events]
     out: list[Event] = []
