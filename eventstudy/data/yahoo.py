@@ -122,7 +122,9 @@ class YahooProvider:
     price for any requested ticker; rows dated on a day that is not an NYSE session (e.g. an
     index quoted on an exchange holiday), with a :class:`~eventstudy.exceptions.DataWarning`;
     and today's row before today's NYSE close, because until then Yahoo's value is the last
-    trade, not the close.
+    trade, not the close. A day that Yahoo returns twice (a known Yahoo fault, usually the
+    latest day) becomes one row holding each ticker's last non-missing close, with a
+    :class:`~eventstudy.exceptions.DataWarning` when the repeated closes differ.
 
     A ticker that comes back without prices raises :class:`UnknownTickerError` when yfinance
     says Yahoo has no time zone for it (the symbol does not exist) or gives no reason; when the
@@ -391,9 +393,34 @@ def _closes_by_symbol(raw: object, symbols: list[str]) -> dict[str, pd.Series]:
         # Daily bars are stamped at local midnight of the exchange: the local date is the
         # session (this is what yfinance itself does with ignore_tz=True).
         index = index.tz_localize(None)
-    close = close.set_axis(validate_dates_index(index.normalize(), "Yahoo Finance data"), axis=0)
-    close = close.astype(np.float64)
+    close = close.astype(np.float64).set_axis(index.normalize(), axis=0)
+    if close.index.has_duplicates:
+        close = _collapse_duplicate_days(close)
+    close = close.set_axis(validate_dates_index(close.index, "Yahoo Finance data"), axis=0)
     return {sym: close[sym] for sym in symbols if sym in close.columns}
+
+
+def _collapse_duplicate_days(close: pd.DataFrame) -> pd.DataFrame:
+    """One row per day from a Yahoo answer that repeats days (a known Yahoo fault).
+
+    Yahoo sometimes returns a day twice, typically the latest one, once empty or with a
+    provisional close. Per ticker the last non-missing value of the day is kept; when the
+    repeated values disagree a :class:`~eventstudy.exceptions.DataWarning` names the days.
+    """
+    days = close.index[close.index.duplicated()].unique()
+    repeated = close[close.index.isin(days)]
+    conflict = repeated.groupby(level=0).nunique().gt(1).any(axis=1)
+    out = close.groupby(level=0, sort=False).last()
+    if conflict.any():
+        shown = ", ".join(str(d.date()) for d in conflict.index[conflict][:5])
+        warnings.warn(
+            DataWarning(
+                f"Yahoo returned different closes for the same day ({shown}); the last one "
+                "was kept."
+            ),
+            stacklevel=4,
+        )
+    return out
 
 
 def _day(value: DateLike) -> pd.Timestamp:

@@ -216,3 +216,32 @@ def test_answer_ending_on_the_last_session_before_end_is_complete(tmp_path, yfak
     info = reopen(tmp_path).info().set_index("ticker")
     assert (info["end"] == pd.Timestamp("2025-04-13")).all()
     reopen(tmp_path).get_prices(TICKERS, START, "2025-04-13")
+
+
+@pytest.mark.parametrize("repeat", ["empty-then-close", "same-close", "revised-close"])
+def test_frame_repeating_a_day(tmp_path, yfake, repeat):
+    """Yahoo sometimes returns the latest day twice (yfinance #198, #573, #765): one row per
+    session must come out, not an InvalidIndexError the user cannot act on."""
+    frame = yfake.full_answer(TICKERS, {"start": START, "end": "2025-04-12"})
+    last = frame.iloc[[-1]].copy()
+    if repeat == "empty-then-close":  # the first of the two rows is empty (#765)
+        last = last.astype(float) * np.nan
+        frame = frame.astype(float)
+        raw = pd.concat([frame.iloc[:-1], last, frame.iloc[[-1]]])
+    elif repeat == "same-close":
+        raw = pd.concat([frame, last])
+    else:  # a provisional close, then the final one
+        last.loc[:, ("Close", "SPY")] *= 1.01
+        raw = pd.concat([frame.iloc[:-1], last, frame.iloc[[-1]]])
+    fake = yfake.FakeDownload(raw)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = cached(tmp_path, fake).get_prices(TICKERS, START, END)
+    assert_frame(out, expected(yfake.close))
+    messages = [str(w.message) for w in caught if issubclass(w.category, DataWarning)]
+    if repeat == "revised-close":
+        assert any("different closes for the same day (2025-04-11)" in m for m in messages)
+    else:
+        assert messages == []
+    assert_frame(reopen(tmp_path).get_prices(TICKERS, START, END), expected(yfake.close))
+    assert_cache_sound(tmp_path, yfake.close)
