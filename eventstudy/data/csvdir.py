@@ -14,7 +14,7 @@ import pandas as pd
 
 from eventstudy._typing import DateLike
 from eventstudy.data.base import check_price_frame
-from eventstudy.exceptions import DataError, UnknownTickerError
+from eventstudy.exceptions import DataError, EmptyDataError, UnknownTickerError
 
 __all__ = ["CSVDirectoryProvider", "ticker_to_filename"]
 
@@ -99,7 +99,18 @@ class CSVDirectoryProvider:
 def _read_csv(file: Path, mtime_ns: int, column: str) -> pd.Series:
     # mtime_ns is part of the cache key so an edited file is read again.
     del mtime_ns
-    raw = pd.read_csv(file)
+    try:
+        raw = pd.read_csv(file)
+    except pd.errors.EmptyDataError:
+        raise EmptyDataError(
+            f"{file} is empty (0 bytes); write a header date,{column} and one row per date, "
+            "or delete the file."
+        ) from None
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataError(
+            f"{file} is not a readable CSV ({type(exc).__name__}: {exc}); expected a header "
+            f"date,{column} and one row per date."
+        ) from None
     if "date" not in raw.columns or column not in raw.columns:
         raise DataError(
             f"{file} must have columns 'date' and {column!r}; it has {list(raw.columns)}."

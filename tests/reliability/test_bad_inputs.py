@@ -89,12 +89,15 @@ def edit(**cols) -> pd.DataFrame:
     return p
 
 
-def csv_folder(tmp_path: Path, frame: pd.DataFrame) -> Path:
+def csv_folder(tmp_path: Path, frame: pd.DataFrame, raw: dict | None = None) -> Path:
+    """A folder of <TICKER>.csv files; ``raw`` replaces some files' bytes."""
     folder = tmp_path / "prices"
     folder.mkdir()
     for col in frame.columns:
         frame[[col]].rename(columns={col: "adj_close"}).rename_axis("date").to_csv(
             folder / f"{col}.csv")
+    for ticker, payload in (raw or {}).items():
+        (folder / f"{ticker}.csv").write_bytes(payload)
     return folder
 
 
@@ -277,6 +280,12 @@ CASES = [
          lambda tmp: run(csv_folder(tmp, edit(A1=("2023-02-01", 0.0)))), InvalidPriceError,
          ("A1.csv: 1 non-positive or infinite price(s), first adj_close on 2023-02-01 = 0.0",
           "prices must be > 0")),
+    # Raised UnicodeDecodeError / pandas' own EmptyDataError (not EventStudyError) before.
+    Case("csv-file-not-text",
+         lambda tmp: run(csv_folder(tmp, prices(), raw={"A1": b"\x00\x01\xff\xfe"})), DataError,
+         ("A1.csv is not a readable CSV", "expected a header date,adj_close")),
+    Case("csv-file-zero-bytes", lambda tmp: run(csv_folder(tmp, prices(), raw={"A1": b""})),
+         EmptyDataError, ("A1.csv is empty (0 bytes)", "write a header date,adj_close")),
     Case("returns-infinite",
          lambda _: run(with_row(returns(), 9, np.inf), data_kind="returns"), InvalidPriceError,
          ("3 infinite return(s), first MKT on 2023-01-18 = inf", "replace them with NaN")),
