@@ -101,6 +101,13 @@ def csv_folder(tmp_path: Path, frame: pd.DataFrame, raw: dict | None = None) -> 
     return folder
 
 
+def factor_folder(tmp_path: Path, payload: bytes) -> Path:
+    folder = tmp_path / "factors"
+    folder.mkdir()
+    (folder / "FF3_daily.csv").write_bytes(payload)
+    return folder
+
+
 # --- expectations -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Dropped:
@@ -324,6 +331,12 @@ CASES = [
           "pass factors= data that cover the estimation and event windows")),
     Case("factors-in-percent", lambda _: run(model="ff3", factors=factors() * 100), DataError,
          ("factors looks like percent", "divide the frame by 100")),
+    # Raised UnicodeDecodeError / pandas' own EmptyDataError before.
+    Case("factors-csv-not-text",
+         lambda tmp: run(model="ff3", factors=factor_folder(tmp, b"\x00\xff\xfe")), DataError,
+         ("FF3_daily.csv is not a readable CSV", "expected a header date,mkt_rf,smb,hml,rf")),
+    Case("factors-csv-zero-bytes", lambda tmp: run(model="ff3", factors=factor_folder(tmp, b"")),
+         EmptyDataError, ("FF3_daily.csv is empty (0 bytes)", "write a header date,mkt_rf")),
     Case("capm-dtb3-from-a-dataframe", lambda _: run(model="capm", factors=factors()),
          SpecificationError, ("has no DTB3 series", "risk_free='ff'")),
     Case("factors-start-inside-estimation-window",
