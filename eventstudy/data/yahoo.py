@@ -124,7 +124,8 @@ class YahooProvider:
     and today's row before today's NYSE close, because until then Yahoo's value is the last
     trade, not the close. A day that Yahoo returns twice (a known Yahoo fault, usually the
     latest day) becomes one row holding each ticker's last non-missing close, with a
-    :class:`~eventstudy.exceptions.DataWarning` when the repeated closes differ.
+    :class:`~eventstudy.exceptions.DataWarning` when the repeated closes differ. A zero,
+    negative or infinite close (a bad tick) becomes a missing day, with a DataWarning.
 
     A ticker that comes back without prices raises :class:`UnknownTickerError` when yfinance
     says Yahoo has no time zone for it (the symbol does not exist) or gives no reason; when the
@@ -204,7 +205,7 @@ class YahooProvider:
         closes, no_rows = self._download_with_retries(symbols, lo, hi)
 
         frame = pd.DataFrame(closes, columns=symbols) if closes else pd.DataFrame(columns=symbols)
-        frame = self._clean_rows(frame, lo, hi)
+        frame = _drop_invalid_closes(self._clean_rows(frame, lo, hi))
         if frame.empty:
             span = _span(lo, hi)
             detail = "; ".join(f"{s}: {r}" for s, r in no_rows.items() if r)
@@ -398,6 +399,31 @@ def _closes_by_symbol(raw: object, symbols: list[str]) -> dict[str, pd.Series]:
         close = _collapse_duplicate_days(close)
     close = close.set_axis(validate_dates_index(close.index, "Yahoo Finance data"), axis=0)
     return {sym: close[sym] for sym in symbols if sym in close.columns}
+
+
+def _drop_invalid_closes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Turn zero, negative or infinite closes (bad ticks in Yahoo's data) into missing days.
+
+    A :class:`~eventstudy.exceptions.DataWarning` names them; the study reports the gap.
+    """
+    if frame.empty:
+        return frame
+    values = frame.to_numpy(dtype=np.float64)
+    bad = ~np.isnan(values) & ~(np.isfinite(values) & (values > 0))
+    if not bad.any():
+        return frame
+    shown = ", ".join(
+        f"{frame.columns[c]} {frame.index[r].date()} = {values[r, c]}"
+        for r, c in np.argwhere(bad)[:5]
+    )
+    warnings.warn(
+        DataWarning(
+            f"Yahoo returned {int(bad.sum())} non-positive or infinite close(s) ({shown}"
+            f"{', ...' if bad.sum() > 5 else ''}); they are treated as missing days."
+        ),
+        stacklevel=3,
+    )
+    return frame.mask(bad).dropna(how="all")
 
 
 def _collapse_duplicate_days(close: pd.DataFrame) -> pd.DataFrame:

@@ -245,3 +245,20 @@ def test_frame_repeating_a_day(tmp_path, yfake, repeat):
         assert messages == []
     assert_frame(reopen(tmp_path).get_prices(TICKERS, START, END), expected(yfake.close))
     assert_cache_sound(tmp_path, yfake.close)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, np.inf])
+def test_bad_tick_becomes_a_missing_day(tmp_path, yfake, bad):
+    """A zero, negative or infinite close from Yahoo used to be cached and then stop every
+    study with InvalidPriceError until the cache was cleared; it is now a missing day."""
+    frame = yfake.full_answer(TICKERS, {"start": START, "end": "2025-04-12"})
+    frame.loc[SESSIONS[3], ("Close", "XLK")] = bad
+    fake = yfake.FakeDownload(frame)
+    with pytest.warns(DataWarning, match=rf"1 non-positive or infinite close\(s\) \(XLK "
+                                         rf"2025-04-03 = {bad}\)"):
+        out = cached(tmp_path, fake).get_prices(TICKERS, START, END)
+    want = expected(yfake.close)
+    want.loc[SESSIONS[3], "XLK"] = np.nan
+    assert_frame(out, want)
+    assert_frame(reopen(tmp_path).get_prices(TICKERS, START, END), want)
+    assert (reopen(tmp_path).info()["end"] == SESSIONS[-1]).all()
