@@ -41,7 +41,8 @@ try:
     HAS_TESTS = True
 except ImportError:
     HAS_TESTS = False
-needs_tests = pytest.mark.skipif(not HAS_TESTS, reason="eventstudy.inference.run_tests missing")
+needs_tests = pytest.mark.xfail(not HAS_TESTS, strict=True,
+                                reason="eventstudy.inference.run_tests is not there yet")
 
 SCRIPT = textwrap.dedent(
     """
@@ -59,6 +60,15 @@ SCRIPT = textwrap.dedent(
         boot = None
     out["bootstrap"] = None if boot is None else hashlib.sha256(
         boot.to_csv().encode()).hexdigest()
+    try:
+        placebo = es.placebo_study(
+            6, assets=["XLK", "XLE", "XLF"], start="2020-01-01", end="2023-12-31", data=prices,
+            tests=["t_csect", "bootstrap", "rank"], windows=[(0, 0), (-1, 1)], random_state=3)
+    except AttributeError:
+        out["placebo"] = None
+    else:
+        out["placebo"] = hashlib.sha256(
+            (placebo.tests.to_csv() + str(list(placebo.dates))).encode()).hexdigest()
     print(json.dumps(out))
     """
 )
@@ -96,7 +106,7 @@ def test_bit_identical_across_processes(prices_dir, tmp_path):
         stdout, stderr = proc.communicate(timeout=120)
         assert proc.returncode == 0, stderr
         outputs.append(json.loads(stdout))
-    assert outputs[0] == outputs[1]
+    assert outputs[0] == outputs[1]  # includes the seeded bootstrap and placebo_study
     # And the same as in this process.
     res = study(prices_dir)
     here = {name: digest(getattr(res, name)) for name in KEYS}
@@ -104,6 +114,7 @@ def test_bit_identical_across_processes(prices_dir, tmp_path):
     assert len(res.dropped.query("scope == 'asset-event'")) == 1  # the study is not trivial
     if HAS_TESTS:
         assert outputs[0]["bootstrap"] == digest(res.tests(["bootstrap"], random_state=0))
+        assert outputs[0]["placebo"] is not None
 
 
 @needs_tests
