@@ -44,7 +44,6 @@ def main(argv: list[str] | None = None) -> int:
     figures = {
         "sector_bars_day0": lambda: res.plot_sector_bars(window=(0, 0)),
         "sector_bars_day0_holm": lambda: res.plot_sector_bars(window=(0, 0), adjusted="holm"),
-        "sector_bars_0_1": lambda: res.plot_sector_bars(window=(0, 1)),
         "car_grid": lambda: res.plot_car_grid(window=(-5, 5)),
         "ar_heatmap": lambda: res.plot_ar_heatmap(),
         "price_path": lambda: res.plot_price_path(assets=["XLY", "XLP"], data=data),
