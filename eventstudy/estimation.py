@@ -85,7 +85,9 @@ MAX_CONDITION = 1e12
 BLOCK_ELEMENTS = 1 << 18
 
 
-def _windows(values: np.ndarray, day0: np.ndarray, taus: np.ndarray) -> np.ndarray:
+def _windows(
+    values: np.ndarray, day0: np.ndarray, taus: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
     """Gather ``values[day0[e] + taus]`` for each event ``e``.
 
     Parameters
@@ -93,6 +95,9 @@ def _windows(values: np.ndarray, day0: np.ndarray, taus: np.ndarray) -> np.ndarr
     values : ndarray, shape (T,) or (T, A)
     day0 : ndarray of int, shape (E,)
     taus : ndarray of int, shape (L,)
+        Offsets; every ``day0 + taus`` must be a row of ``values``.
+    out : ndarray, optional
+        Where to write the result (a reused buffer).
 
     Returns
     -------
@@ -103,9 +108,15 @@ def _windows(values: np.ndarray, day0: np.ndarray, taus: np.ndarray) -> np.ndarr
     if len(taus) and np.array_equal(taus, np.arange(taus[0], taus[0] + len(taus))):
         # Consecutive offsets: copy each window straight from a strided view.
         view = np.lib.stride_tricks.sliding_window_view(values, len(taus), axis=0)
-        return view[day0 + taus[0]]
-    picked = values[day0[:, None] + taus[None, :]]  # (E, L) or (E, L, A)
-    return np.ascontiguousarray(np.moveaxis(picked, 1, -1)) if values.ndim == 2 else picked
+        picked = view[day0 + taus[0]]
+    else:
+        picked = values[day0[:, None] + taus[None, :]]  # (E, L) or (E, L, A)
+        if values.ndim == 2:
+            picked = np.ascontiguousarray(np.moveaxis(picked, 1, -1))
+    if out is None:
+        return picked
+    out[...] = picked
+    return out
 
 
 def _solve_normal_equations(xtx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -147,11 +158,11 @@ def fit_batch(
 ) -> BatchFit:
     """Fit one normal-return design for all events and assets at once.
 
-    The events are processed in blocks of about :data:`BLOCK_ELEMENTS` estimation-window
-    values: each block gathers its windows (no copy of the full history per event), forms
-    the normal equations of every asset-event with one batched matrix product, and writes
-    the residuals into the output. Memory is proportional to the output, (events x assets x
-    window length).
+    The asset-events are processed in blocks of about :data:`BLOCK_ELEMENTS`
+    estimation-window values: each block gathers its windows (no copy of the full history
+    per event), forms the normal equations of every asset-event with one batched product,
+    solves them all at once, and writes the residuals into the output. Memory is the output,
+    proportional to (events x assets x window length), plus a few block-sized work arrays.
 
     Parameters
     ----------
@@ -176,8 +187,11 @@ def fit_batch(
     """
     day0 = np.asarray(day0, dtype=np.intp)
     returns = np.asarray(returns, dtype=float)
-    A = returns.shape[1]
+    T, A = returns.shape
     E, L1, k = len(day0), len(est_taus), design.X.shape[1]
+    offsets = np.concatenate([est_taus, taus])
+    if E and ((day0.min() + offsets.min() < 0) or (day0.max() + offsets.max() >= T)):
+        raise ValueError("fit_batch: a window reaches outside the rows of returns.")
     x_ok = np.isfinite(design.X).all(axis=1) & np.isfinite(design.offset)
     x_ok_est = x_ok & ~exclude if exclude is not None else x_ok
     X0 = np.where(x_ok[:, None], design.X, 0.0)
@@ -191,60 +205,75 @@ def fit_batch(
     resid = np.empty((E, A, L1))
     det_ok = np.ones((E, A), dtype=bool)
 
+    # Blocks of about BLOCK_ELEMENTS values: whole events if they fit, else slices of assets.
+    a_step = int(np.clip(BLOCK_ELEMENTS // max(L1, 1), 1, max(A, 1)))
+    e_step = max(1, BLOCK_ELEMENTS // (a_step * max(L1, 1)))
+    # Work arrays shared by all blocks (fresh ones per block would be page-faulted each time).
+    y_buf, w_buf, dev_buf = (np.empty((e_step, a_step, L1)) for _ in range(3))
+    unused_buf = np.empty((e_step, a_step, L1), dtype=bool)
     upper = np.triu_indices(k)
-    step = max(1, BLOCK_ELEMENTS // max(A * L1, 1))
-    for lo in range(0, E, step):
-        blk = slice(lo, min(lo + step, E))
-        d0 = day0[blk]
-        y = _windows(returns, d0, est_taus)  # (e, A, L1)
-        if has_offset:
-            y -= _windows(design.offset, d0, est_taus)[:, None, :]
-        unused = ~np.isfinite(y)
+    for e0 in range(0, E, e_step):
+        ev = slice(e0, min(e0 + e_step, E))
+        d0 = day0[ev]
+        ne = len(d0)
         usable = _windows(x_ok_est, d0, est_taus)  # (e, L1)
-        if not usable.all():
-            unused |= ~usable[:, None, :]
-        np.copyto(y, 0.0, where=unused)  # y is now zero on unused days
-        w = 1.0 - unused  # weights 0/1
-        # sum(w x x') (upper triangle) and n in one product, sum(w x y) and sum(w y) in
-        # another; einsum rather than matmul, so that no BLAS threads are woken per block.
-        Xa = np.concatenate([_windows(X0, d0, est_taus), np.ones((len(d0), 1, L1))], axis=1)
+        offset = _windows(design.offset, d0, est_taus)[:, None, :] if has_offset else None
+        # Design augmented with a constant; its cross products sum(w x x') (upper triangle)
+        # and n come from one product with the weights, sum(w x y) and sum(w y) from another
+        # (einsum rather than matmul: no BLAS threads woken per block, and each asset-event's
+        # sums do not depend on its position in the block).
+        Xa = np.concatenate([_windows(X0, d0, est_taus), np.ones((ne, 1, L1))], axis=1)
         cross = np.concatenate([Xa[:, upper[0]] * Xa[:, upper[1]], Xa[:, k:]], axis=1)
-        moments = np.einsum("eal,epl->eap", w, cross)  # (e, A, k(k+1)/2 + 1)
-        xy = np.einsum("eal,ekl->eak", y, Xa)  # (e, A, k + 1)
-        n = np.rint(moments[..., -1]).astype(np.intp)
-        nobs[blk] = n
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ybar = xy[..., k] / n
-        # Total sum of squares about the mean, over the used days only.
-        dev = y - ybar[..., None]
-        np.copyto(dev, 0.0, where=unused)
-        sst = np.einsum("eal,eal->ea", dev, dev)
-        out = resid[blk]
-        if k:
-            xtx = np.empty((*n.shape, k, k))
-            xtx[..., upper[0], upper[1]] = xtx[..., upper[1], upper[0]] = moments[..., :-1]
-            inv, ok = _solve_normal_equations(xtx)
-            theta = np.einsum("eakl,eal->eak", inv, xy[..., :k])
-            xtx_inv[blk], params[blk], det_ok[blk] = inv, theta, ok
-            np.einsum("eak,ekl->eal", theta, Xa[:, :k], out=out)
-            np.subtract(y, out, out=out)
-            np.copyto(out, 0.0, where=unused)
-        else:
-            out[...] = y
-        ss = np.einsum("eal,eal->ea", out, out)
-        if sigma_ddof == "1":
+        for a0 in range(0, A, a_step):
+            at = slice(a0, min(a0 + a_step, A))
+            na = at.stop - a0
+            y, w, dev = y_buf[:ne, :na], w_buf[:ne, :na], dev_buf[:ne, :na]
+            unused = unused_buf[:ne, :na]
+            _windows(returns[:, at], d0, est_taus, out=y)  # (e, a, L1)
+            if offset is not None:
+                y -= offset
+            np.isfinite(y, out=unused)
+            np.logical_not(unused, out=unused)
+            if not usable.all():
+                unused |= ~usable[:, None, :]
+            np.copyto(y, 0.0, where=unused)  # y is now zero on unused days
+            np.subtract(1.0, unused, out=w)  # weights 0/1
+            moments = np.einsum("eal,epl->eap", w, cross)  # (e, a, k(k+1)/2 + 1)
+            xy = np.einsum("eal,ekl->eak", y, Xa)  # (e, a, k + 1)
+            n = np.rint(moments[..., -1]).astype(np.intp)
             with np.errstate(invalid="ignore", divide="ignore"):
-                rbar = out.sum(axis=2) / n
-            dev = out - rbar[..., None]
+                ybar = xy[..., k] / n
+            # Total sum of squares about the mean, over the used days only.
+            np.subtract(y, ybar[..., None], out=dev)
             np.copyto(dev, 0.0, where=unused)
-            ssr, div = np.einsum("eal,eal->ea", dev, dev), n - 1
-        else:
-            ssr, div = ss, n - k
-        with np.errstate(invalid="ignore", divide="ignore"):
-            sigma[blk] = np.sqrt(ssr / div)
+            sst = np.einsum("eal,eal->ea", dev, dev)
+            out = resid[ev, at]
             if k:
-                r2[blk] = 1.0 - ss / sst
-        np.copyto(out, np.nan, where=unused)
+                xtx = np.empty((ne, na, k, k))
+                xtx[..., upper[0], upper[1]] = xtx[..., upper[1], upper[0]] = moments[..., :-1]
+                inv, ok = _solve_normal_equations(xtx)
+                theta = np.einsum("eakl,eal->eak", inv, xy[..., :k])
+                xtx_inv[ev, at], params[ev, at], det_ok[ev, at] = inv, theta, ok
+                np.einsum("eak,ekl->eal", theta, Xa[:, :k], out=out)
+                np.subtract(y, out, out=out)
+                np.copyto(out, 0.0, where=unused)
+            else:
+                out[...] = y
+            ss = np.einsum("eal,eal->ea", out, out)
+            if sigma_ddof == "1":
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    rbar = out.sum(axis=2) / n
+                np.subtract(out, rbar[..., None], out=dev)
+                np.copyto(dev, 0.0, where=unused)
+                ssr, div = np.einsum("eal,eal->ea", dev, dev), n - 1
+            else:
+                ssr, div = ss, n - k
+            with np.errstate(invalid="ignore", divide="ignore"):
+                sigma[ev, at] = np.sqrt(ssr / div)
+                if k:
+                    r2[ev, at] = 1.0 - ss / sst
+            nobs[ev, at] = n
+            np.copyto(out, np.nan, where=unused)
 
     status = np.full((E, A), STATUS_OK)
     status[~det_ok] = STATUS_SINGULAR

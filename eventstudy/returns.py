@@ -47,12 +47,15 @@ def _on_sessions(frame: pd.DataFrame, calendar: TradingCalendar) -> tuple[pd.Dat
     parts = [(columns[c], extra[r], f"not a {calendar.name} session; row ignored")]
     sessions = calendar.sessions_in_range(frame.index[0], frame.index[-1])
     on_sessions = frame.reindex(sessions)
-    valid = ~np.isnan(on_sessions.to_numpy())
+    missing = np.isnan(on_sessions.to_numpy())
     # A gap is a missing value between a ticker's first and last observation.
-    first = valid.argmax(axis=0)
-    last = len(valid) - 1 - valid[::-1].argmax(axis=0)
-    row = np.arange(len(valid))[:, None]
-    r, c = np.nonzero(~valid & (row > first) & (row < last) & valid.any(axis=0))
+    first = missing.argmin(axis=0)
+    last = len(missing) - 1 - missing[::-1].argmin(axis=0)
+    observed = ~missing[first, np.arange(missing.shape[1])]  # the ticker has any value
+    c, r = np.nonzero(missing.T)  # column by column: pandas keeps columns contiguous
+    inside = observed[c] & (r > first[c]) & (r < last[c])
+    order = np.lexsort((c[inside], r[inside]))  # session by session, then ticker
+    r, c = r[inside][order], c[inside][order]
     parts.append((columns[c], sessions[r], "no price on this session"))
     if not sum(len(assets) for assets, _, _ in parts):
         return on_sessions, pd.DataFrame([], columns=GAP_COLUMNS)

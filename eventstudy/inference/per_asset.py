@@ -78,13 +78,12 @@ def pvalue(
     return 2.0 * cdf(-np.abs(stat))
 
 
-def _running_sum(x: np.ndarray, dtype: type) -> np.ndarray:
-    """Cumulative sums down the rows of ``x`` (L, c), with a leading row of zeros.
+def _running_sum(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Cumulative sums down the rows of ``x`` (L, c) into ``out`` (L + 1, c), ``out[0] = 0``.
 
     Row by row, so each column is summed in the same order as ``np.cumsum(axis=0)`` (equal
     results) while every step is one vectorized addition across the columns.
     """
-    out = np.empty((x.shape[0] + 1, x.shape[1]), dtype=dtype)
     out[0] = 0
     for i in range(x.shape[0]):
         np.add(out[i], x[i], out=out[i + 1])
@@ -114,31 +113,51 @@ def _sq_counts(
     -----
     The residuals are handled in blocks of :data:`SQ_BLOCK_ROWS` asset-events, transposed
     so that the running sums and the comparisons are vectorized across asset-events; the
-    sums are the differences of running sums, as in a direct computation.
+    sums are the differences of running sums, as in a direct computation. Asset-events
+    without missing days are grouped so that most blocks skip the masking of sums that span
+    a missing day.
     """
-    N = len(resid)
+    resid = np.ascontiguousarray(resid)  # (a no-op for a fitted panel) so take() copies rows
+    N, L1 = resid.shape
     shape = (N, len(lengths))
     upper, lower, n_sums = (np.empty(shape, dtype=np.intp) for _ in range(3))
-    for lo in range(0, N, SQ_BLOCK_ROWS):
-        rows = slice(lo, min(lo + SQ_BLOCK_ROWS, N))
-        block = resid[rows].T.copy()  # (L1, c)
-        missing = np.isnan(block)
-        np.copyto(block, 0.0, where=missing)
-        csum = _running_sum(block, float)
-        # Running count of missing days, only if the block has any.
-        cmiss = _running_sum(missing, np.int32) if missing.any() else None
+    # Asset-events with a missing day (a row sum is NaN exactly then) need masks; the others,
+    # usually most, are taken first and in blocks of their own.
+    gappy = np.isnan(resid.sum(axis=1))
+    order = np.concatenate([np.flatnonzero(~gappy), np.flatnonzero(gappy)])
+    # Work arrays reused by every block.
+    width = min(SQ_BLOCK_ROWS, N)
+    rows_buf = np.empty((width, L1))
+    csum_buf = np.empty((L1 + 1, width))
+    cmiss_buf = np.empty((L1 + 1, width), dtype=np.int32)
+    sums_buf = np.empty((L1, width))
+    flag_buf = np.empty((L1, width), dtype=bool)
+    bad_buf = np.empty((L1, width), dtype=bool)
+    for lo in range(0, N, width):
+        rows = order[lo:lo + width]
+        c = len(rows)
+        block = np.take(resid, rows, axis=0, out=rows_buf[:c], mode="clip").T  # (L1, c)
+        cmiss = None
+        if gappy[rows].any():
+            missing = np.isnan(block)
+            np.copyto(block, 0.0, where=missing)
+            cmiss = _running_sum(missing, cmiss_buf[:, :c])  # running count of missing days
+        csum = _running_sum(block, csum_buf[:, :c])
         for j, length in enumerate(lengths):
-            sums = csum[length:] - csum[:-length]  # (L1 - length + 1, c)
+            size = L1 - length + 1
+            sums = np.subtract(csum[length:], csum[:-length], out=sums_buf[:size, :c])
             n_bad = 0
             if cmiss is not None:
                 # Sums spanning a missing day: excluded, counted as +inf then taken off.
-                bad = cmiss[length:] != cmiss[:-length]
+                bad = np.not_equal(cmiss[length:], cmiss[:-length], out=bad_buf[:size, :c])
                 n_bad = bad.sum(axis=0, dtype=np.int32)
                 np.copyto(sums, np.inf, where=bad)
             car = cars[rows, j]
-            n_sums[rows, j] = len(sums) - n_bad
-            upper[rows, j] = (sums >= car).sum(axis=0, dtype=np.int32) - n_bad
-            lower[rows, j] = (sums <= car).sum(axis=0, dtype=np.int32)
+            flag = flag_buf[:size, :c]
+            n_sums[rows, j] = size - n_bad
+            upper[rows, j] = np.greater_equal(sums, car, out=flag).sum(axis=0, dtype=np.int32)
+            upper[rows, j] -= n_bad
+            lower[rows, j] = np.less_equal(sums, car, out=flag).sum(axis=0, dtype=np.int32)
     return upper, lower, n_sums
 
 
