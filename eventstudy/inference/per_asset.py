@@ -316,8 +316,12 @@ def _adjust(p: np.ndarray, family: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not ok.any():
         return holm, bh
     rows = np.flatnonzero(ok)
-    order = np.lexsort((p[rows], family[rows]))
-    rows = rows[order]
+    # Sort by family, then p: by p first, then a stable sort of the family codes in the
+    # smallest integer type (a radix sort). Ties in p may come in any order: tied p-values
+    # get the same adjusted value.
+    rows = rows[np.argsort(p[rows])]
+    codes = family[rows].astype(np.min_scalar_type(family[rows].max()))
+    rows = rows[np.argsort(codes, kind="stable")]
     fam, ps = family[rows], p[rows]
     first = np.r_[0, np.flatnonzero(np.diff(fam)) + 1]
     sizes = np.diff(np.r_[first, len(ps)])
