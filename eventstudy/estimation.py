@@ -453,8 +453,9 @@ class EventStudy:
         Policy for date-only events on non-trading days.
     exclude : "catalog", list of dates, EventSet or None
         Days removed from every estimation window (contamination control), e.g. the April
-        2025 tariff crash. ``"catalog"`` removes all built-in catalog events other than the
-        ones studied. Removed days are listed in ``results.dropped``.
+        2025 tariff crash. ``"catalog"`` removes all built-in catalog events (an event's own
+        days are never in its own estimation window, but they can be in another event's).
+        Removed days are listed in ``results.dropped``.
     exclude_window : (int, int), default (0, 0)
         Sessions around each excluded date that are removed too.
     conventions : {"clm", "estudy2"} or Conventions, default "clm"
@@ -675,10 +676,9 @@ class EventStudy:
         if self.exclude is None:
             return mask, reasons
         if isinstance(self.exclude, str) and self.exclude == "catalog":
-            studied = set(aligned["event_id"])
-            items = [
-                (e.when, f"catalog event {e.id}") for e in load_catalog() if e.id not in studied
-            ]
+            # All catalog events, the studied ones included: an event's own days never fall in
+            # its own estimation window, but they contaminate the windows of the others.
+            items = [(e.when, f"catalog event {e.id}") for e in load_catalog()]
         elif isinstance(self.exclude, EventSet):
             items = [(e.when, f"event {e.id}") for e in self.exclude]
         elif isinstance(self.exclude, str):
@@ -689,11 +689,15 @@ class EventStudy:
         else:
             items = [(d, f"excluded date {d}") for d in self.exclude]  # type: ignore[union-attr]
         lo, hi = self.exclude_window
+        sessions = self.calendar.sessions
         for when, label in items:
             day = self.calendar.align(when, "next").session
-            for j in range(lo, hi + 1):
-                i = index.searchsorted(day) + j
-                if 0 <= i < len(index) and (j != 0 or index[i] == day):
+            # Offsets are counted on the calendar, so dates outside the loaded range still
+            # reach exactly the sessions they should (and no others).
+            pos = sessions.searchsorted(day) + np.arange(lo, hi + 1)
+            pos = pos[(pos >= 0) & (pos < len(sessions))]
+            for i in index.get_indexer(sessions[pos]):
+                if i >= 0:
                     mask[i] = True
                     reasons.setdefault(index[i], f"excluded from estimation: {label}")
         return mask, reasons

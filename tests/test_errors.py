@@ -181,3 +181,22 @@ def test_no_warning_when_nothing_dropped(prices_dir):
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataWarning)
         es.run_event_study("2025-06-05", data=prices_dir)
+
+
+def test_exclusion_counts_sessions_from_dates_outside_the_loaded_range(prices_dir):
+    # 2018-03-22 lies long before the estimation window of 2025-06-05: an exclude_window
+    # around it must not reach into the loaded sessions.
+    res = es.run_event_study("2025-06-05", assets=["XLK"], data=prices_dir,
+                             exclude=["2018-03-22", "2025-04-03"], exclude_window=(-1, 5))
+    days = res.dropped.query("scope == 'estimation-day'")["date"]
+    cal = get_calendar()
+    expected = [cal.offset("2025-04-03", j) for j in range(-1, 6)]
+    assert sorted(days) == expected
+
+
+def test_catalog_exclusion_covers_studied_events_too(prices_dir):
+    res = es.run_event_study(["2025-05-12-geneva-joint-statement", "2025-06-05-trump-xi-call"],
+                             assets=["XLK"], data=prices_dir, exclude="catalog")
+    rows = res.dropped.query("scope == 'estimation-day' and event_id == "
+                             "'2025-06-05-trump-xi-call'")
+    assert pd.Timestamp("2025-05-12") in set(rows["date"])
