@@ -100,8 +100,9 @@ def test_daily_ars_and_variances(study, reference):
 def _sq_pvalue(resid, car, length):
     sums = [resid[i : i + length].sum() for i in range(len(resid) - length + 1)]
     sums = np.array(sums)
-    upper = np.mean(sums >= car)
-    lower = np.mean(sums <= car)
+    # The event CAR is one of the len(sums) + 1 values (Davison & Hinkley 1997, eq. 4.11).
+    upper = (1 + np.sum(sums >= car)) / (len(sums) + 1)
+    lower = (1 + np.sum(sums <= car)) / (len(sums) + 1)
     return min(1.0, 2 * min(upper, lower)), len(sums)
 
 

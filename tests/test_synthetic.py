@@ -40,8 +40,9 @@ def test_known_beta_and_planted_abnormal_return():
     assert cars.loc[("A0", 0, 1), "pvalue"] < 1e-4
     assert cars.loc[("A1", 0, 1), "pvalue"] < 0.01
     assert cars.loc[("A2", -1, 1), "pvalue"] > 0.001  # nothing planted
-    # SQ test: a 5% shock against 0.4% daily noise is beyond every estimation-window value.
-    assert cars.loc[("A0", 0, 0), "pvalue_sq"] == 0.0
+    # SQ test: a 5% shock against 0.4% daily noise is beyond every estimation-window value,
+    # so it gets the smallest two-sided p-value, 2 / (S + 1) with S = 240 one-day sums.
+    assert cars.loc[("A0", 0, 0), "pvalue_sq"] == 2 / 241
 
 
 def test_noise_free_fit_recovers_parameters_exactly():

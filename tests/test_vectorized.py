@@ -86,7 +86,9 @@ def reference(frame: pd.DataFrame, assets: list[str], day0: dict[str, int]) -> d
                 sums = [resid[j:j + length].sum() for j in range(len(est) - length + 1)
                         if np.isfinite(resid[j:j + length]).all()]
                 sums = np.array(sums)
-                p_sq = min(1.0, 2 * min(np.mean(sums >= car), np.mean(sums <= car)))
+                n_s = len(sums)
+                p_sq = min(1.0, 2 * min((1 + np.sum(sums >= car)) / (n_s + 1),
+                                        (1 + np.sum(sums <= car)) / (n_s + 1)))
                 ret = r[evt][cols]
                 normal = a + b * m[evt][cols]
                 cars[(start, end)] = dict(

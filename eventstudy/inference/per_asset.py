@@ -6,8 +6,9 @@ r"""Inference for each asset-event on its own: what a single political event nee
 * Sample-quantile (SQ) test (Gelbach, Helland & Klick 2013): the event CAR over :math:`L`
   days is compared with the empirical distribution of all :math:`L`-day sums of consecutive
   estimation-window residuals. It does not assume normal returns, so it stays valid with
-  fat tails; its smallest attainable p-value is :math:`1/S` (two-sided :math:`2/S`) with
-  :math:`S` the number of such sums.
+  fat tails. The one-sided p-value counts the event CAR itself among the :math:`S+1` values,
+  :math:`(1 + \#\{s \ge CAR\})/(S+1)` (Davison & Hinkley 1997, eq. 4.11), so it is never 0:
+  its smallest value is :math:`1/(S+1)` (two-sided :math:`2/(S+1)`).
 * Multiple-testing adjustment across the assets of one event and window: Holm (1979)
   step-down and Benjamini–Hochberg (1995) false-discovery rate, via statsmodels.
 
@@ -18,6 +19,9 @@ Markets*, ch. 4.
 
 Gelbach, J. B., Helland, E., & Klick, J. (2013). Valid inference in single-firm, single-event
 studies. *American Law and Economics Review*, 15(2), 495–541.
+
+Davison, A. C., & Hinkley, D. V. (1997). *Bootstrap Methods and their Application*, ch. 4.
+Cambridge University Press.
 
 Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian
 Journal of Statistics*, 6(2), 65–70.
@@ -174,7 +178,8 @@ def _sq_pvalues(
         return p, n_sums
     upper, lower, n = _sq_counts(panel.est_resid, cars[:, fits], lengths[fits])
     with np.errstate(invalid="ignore", divide="ignore"):
-        p_upper, p_lower = upper / n, lower / n
+        # The event CAR counts as one of the S + 1 draws: never a p-value of exactly 0.
+        p_upper, p_lower = (upper + 1) / (n + 1), (lower + 1) / (n + 1)
     if alternative == "greater":
         pf = p_upper
     elif alternative == "less":
@@ -194,8 +199,8 @@ def sq_pvalue(
     Returns
     -------
     pvalue : ndarray, shape (N,)
-        ``P(S >= CAR)`` (greater), ``P(S <= CAR)`` (less) or twice the smaller (two-sided,
-        capped at 1), with ``S`` the empirical distribution of same-length sums of
+        ``(1 + #{S >= CAR}) / (n + 1)`` (greater), ``(1 + #{S <= CAR}) / (n + 1)`` (less) or
+        twice the smaller (two-sided, capped at 1), with ``S`` the ``n`` same-length sums of
         consecutive estimation residuals; sums that span a missing day are left out.
     n_sums : ndarray of int, shape (N,)
         Number of sums in each reference distribution.
