@@ -20,7 +20,7 @@ abnormal return is :math:`\widehat{CAR}_i = \gamma'\hat\epsilon^*_i` with varian
 :math:`L=\tau_2-\tau_1+1` and :math:`s_i = X_i^{*\prime}\gamma` is the column sum of the
 window's regressors (eq. 4.4.11). The cross-day covariances are included through
 :math:`s_i`. With ``prediction_error=False`` the second term is dropped (the large-:math:`L_1`
-approximation, used by the ``estudy2`` convention).
+approximation, which Brown & Warner's 1980 pooled test uses).
 
 References
 ----------

@@ -31,6 +31,12 @@ FORMULAS: dict[str, dict[object, str]] = {
         "(CLM eq. 4.4.11); also in the standardized tests (Patell, BMP, KP, ranks)",
         False: "Var(CAR) = L sigma^2 (estimation error ignored)",
     },
+    "pe_moments": {
+        "fit": "prediction error from each fit's own (X'X)^-1 (the days it was fitted on)",
+        "all_days": "market model prediction error 1/L_i + (R_m - mean R_m)^2 / S_mm with the "
+        "index mean and S_mm over every estimation-window day, also days the asset lacks "
+        "(estudy2)",
+    },
     "single_dist": {
         "t": "per-asset t against Student t with L1 - k df",
         "normal": "per-asset t against N(0, 1)",
@@ -97,6 +103,8 @@ class Conventions:
     prediction_error : bool
         Whether AR and CAR variances include the estimation-error term, in estimation and in
         the standardized tests (Patell, BMP, KP, modified and generalized rank).
+    pe_moments : {"fit", "all_days"}
+        Where the market model's prediction-error term takes the index moments from.
     single_dist : {"t", "normal"}
         Reference distribution of the single asset-event t statistic.
     pooled_pe : bool
@@ -122,6 +130,7 @@ class Conventions:
     name: str = "clm"
     sigma_ddof: str = "k"
     prediction_error: bool = True
+    pe_moments: str = "fit"
     single_dist: str = "t"
     pooled_pe: bool = True
     bw_df: str = "standard"
@@ -157,6 +166,7 @@ _PRESETS = {
         name="estudy2",
         sigma_ddof="1",
         prediction_error=True,
+        pe_moments="all_days",
         single_dist="normal",
         pooled_pe=False,
         bw_df="mean_nobs",

@@ -21,9 +21,11 @@ divisor by :math:`n_i-1` and centres the residuals, as R's ``sd()`` does.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,6 +42,7 @@ from eventstudy.models import (
     ConstantMean,
     Design,
     DesignInputs,
+    MarketModel,
     NormalReturnModel,
     get_model,
 )
@@ -77,12 +80,42 @@ class BatchFit:
 
 STATUS_OK, STATUS_FEW, STATUS_SINGULAR, STATUS_ZERO_VAR = 0, 1, 2, 3
 
+
+def _all_days_market_inverse(
+    market: np.ndarray, day0: np.ndarray, est_taus: np.ndarray, nobs: np.ndarray
+) -> np.ndarray:
+    r"""Market-model :math:`(X'X)^{-1}` with the index moments over every estimation day.
+
+    estudy2 writes the prediction error as :math:`1/L_i + (R_m-\bar R_m)^2/S_{mm}`, with
+    :math:`L_i` the asset's own estimation length but :math:`\bar R_m` and :math:`S_{mm}`
+    over every estimation-window day of the index, including days the asset has no return
+    (``docs/estudy2_conventions.md``). That quadratic form is :math:`x'Ax` for
+    :math:`x=(1, R_m)` and the matrix returned here; for an asset with no missing days it
+    equals :math:`(X'X)^{-1}`.
+
+    Returns
+    -------
+    ndarray, shape (E, A, 2, 2)
+    """
+    m = _windows(market, day0, est_taus)  # (E, L1)
+    mbar = np.nanmean(m, axis=1)
+    smm = np.nansum((m - mbar[:, None]) ** 2, axis=1)
+    out = np.empty((*nobs.shape, 2, 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[..., 0, 0] = 1.0 / nobs + (mbar**2 / smm)[:, None]
+    out[..., 0, 1] = out[..., 1, 0] = (-mbar / smm)[:, None]
+    out[..., 1, 1] = (1.0 / smm)[:, None]
+    return out
+
 #: Largest condition number of :math:`X'X` accepted as non-singular.
 MAX_CONDITION = 1e12
 
 #: Elements of one (events x assets x estimation days) block; the kernel's temporaries stay
 #: a small multiple of this, whatever the number of asset-events.
 BLOCK_ELEMENTS = 1 << 18
+
+#: Threads that fit blocks in parallel.
+THREADS = min(4, os.cpu_count() or 1)
 
 
 def _windows(
@@ -208,72 +241,84 @@ def fit_batch(
     # Blocks of about BLOCK_ELEMENTS values: whole events if they fit, else slices of assets.
     a_step = int(np.clip(BLOCK_ELEMENTS // max(L1, 1), 1, max(A, 1)))
     e_step = max(1, BLOCK_ELEMENTS // (a_step * max(L1, 1)))
-    # Work arrays shared by all blocks (fresh ones per block would be page-faulted each time).
-    y_buf, w_buf, dev_buf = (np.empty((e_step, a_step, L1)) for _ in range(3))
-    unused_buf = np.empty((e_step, a_step, L1), dtype=bool)
     upper = np.triu_indices(k)
-    for e0 in range(0, E, e_step):
-        ev = slice(e0, min(e0 + e_step, E))
-        d0 = day0[ev]
-        ne = len(d0)
-        usable = _windows(x_ok_est, d0, est_taus)  # (e, L1)
-        offset = _windows(design.offset, d0, est_taus)[:, None, :] if has_offset else None
-        # Design augmented with a constant; its cross products sum(w x x') (upper triangle)
-        # and n come from one product with the weights, sum(w x y) and sum(w y) from another
-        # (einsum rather than matmul: no BLAS threads woken per block, and each asset-event's
-        # sums do not depend on its position in the block).
-        Xa = np.concatenate([_windows(X0, d0, est_taus), np.ones((ne, 1, L1))], axis=1)
-        cross = np.concatenate([Xa[:, upper[0]] * Xa[:, upper[1]], Xa[:, k:]], axis=1)
-        for a0 in range(0, A, a_step):
-            at = slice(a0, min(a0 + a_step, A))
-            na = at.stop - a0
-            y, w, dev = y_buf[:ne, :na], w_buf[:ne, :na], dev_buf[:ne, :na]
-            unused = unused_buf[:ne, :na]
-            _windows(returns[:, at], d0, est_taus, out=y)  # (e, a, L1)
-            if offset is not None:
-                y -= offset
-            np.isfinite(y, out=unused)
-            np.logical_not(unused, out=unused)
-            if not usable.all():
-                unused |= ~usable[:, None, :]
-            np.copyto(y, 0.0, where=unused)  # y is now zero on unused days
-            np.subtract(1.0, unused, out=w)  # weights 0/1
-            moments = np.einsum("eal,epl->eap", w, cross)  # (e, a, k(k+1)/2 + 1)
-            xy = np.einsum("eal,ekl->eak", y, Xa)  # (e, a, k + 1)
-            n = np.rint(moments[..., -1]).astype(np.intp)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                ybar = xy[..., k] / n
-            # Total sum of squares about the mean, over the used days only.
-            np.subtract(y, ybar[..., None], out=dev)
-            np.copyto(dev, 0.0, where=unused)
-            sst = np.einsum("eal,eal->ea", dev, dev)
-            out = resid[ev, at]
-            if k:
-                xtx = np.empty((ne, na, k, k))
-                xtx[..., upper[0], upper[1]] = xtx[..., upper[1], upper[0]] = moments[..., :-1]
-                inv, ok = _solve_normal_equations(xtx)
-                theta = np.einsum("eakl,eal->eak", inv, xy[..., :k])
-                xtx_inv[ev, at], params[ev, at], det_ok[ev, at] = inv, theta, ok
-                np.einsum("eak,ekl->eal", theta, Xa[:, :k], out=out)
-                np.subtract(y, out, out=out)
-                np.copyto(out, 0.0, where=unused)
-            else:
-                out[...] = y
-            ss = np.einsum("eal,eal->ea", out, out)
-            if sigma_ddof == "1":
+
+    def fit_events(blocks: list[slice]) -> None:
+        """Fit the asset-events of ``blocks`` of events, with work arrays of its own."""
+        # Work arrays shared by the blocks (fresh ones per block would be page-faulted).
+        y_buf, w_buf, dev_buf = (np.empty((e_step, a_step, L1)) for _ in range(3))
+        unused_buf = np.empty((e_step, a_step, L1), dtype=bool)
+        for ev in blocks:
+            d0 = day0[ev]
+            ne = len(d0)
+            usable = _windows(x_ok_est, d0, est_taus)  # (e, L1)
+            offset = _windows(design.offset, d0, est_taus)[:, None, :] if has_offset else None
+            # Design augmented with a constant; its cross products sum(w x x') (upper triangle)
+            # and n come from one product with the weights, sum(w x y) and sum(w y) from another
+            # (einsum rather than matmul: no BLAS threads woken per block, and each asset-event's
+            # sums do not depend on its position in the block).
+            Xa = np.concatenate([_windows(X0, d0, est_taus), np.ones((ne, 1, L1))], axis=1)
+            cross = np.concatenate([Xa[:, upper[0]] * Xa[:, upper[1]], Xa[:, k:]], axis=1)
+            for a0 in range(0, A, a_step):
+                at = slice(a0, min(a0 + a_step, A))
+                na = at.stop - a0
+                y, w, dev = y_buf[:ne, :na], w_buf[:ne, :na], dev_buf[:ne, :na]
+                unused = unused_buf[:ne, :na]
+                _windows(returns[:, at], d0, est_taus, out=y)  # (e, a, L1)
+                if offset is not None:
+                    y -= offset
+                np.isfinite(y, out=unused)
+                np.logical_not(unused, out=unused)
+                if not usable.all():
+                    unused |= ~usable[:, None, :]
+                np.copyto(y, 0.0, where=unused)  # y is now zero on unused days
+                np.subtract(1.0, unused, out=w)  # weights 0/1
+                moments = np.einsum("eal,epl->eap", w, cross)  # (e, a, k(k+1)/2 + 1)
+                xy = np.einsum("eal,ekl->eak", y, Xa)  # (e, a, k + 1)
+                n = np.rint(moments[..., -1]).astype(np.intp)
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    rbar = out.sum(axis=2) / n
-                np.subtract(out, rbar[..., None], out=dev)
+                    ybar = xy[..., k] / n
+                # Total sum of squares about the mean, over the used days only.
+                np.subtract(y, ybar[..., None], out=dev)
                 np.copyto(dev, 0.0, where=unused)
-                ssr, div = np.einsum("eal,eal->ea", dev, dev), n - 1
-            else:
-                ssr, div = ss, n - k
-            with np.errstate(invalid="ignore", divide="ignore"):
-                sigma[ev, at] = np.sqrt(ssr / div)
+                sst = np.einsum("eal,eal->ea", dev, dev)
+                out = resid[ev, at]
                 if k:
-                    r2[ev, at] = 1.0 - ss / sst
-            nobs[ev, at] = n
-            np.copyto(out, np.nan, where=unused)
+                    xtx = np.empty((ne, na, k, k))
+                    xtx[..., upper[0], upper[1]] = xtx[..., upper[1], upper[0]] = moments[..., :-1]
+                    inv, ok = _solve_normal_equations(xtx)
+                    theta = np.einsum("eakl,eal->eak", inv, xy[..., :k])
+                    xtx_inv[ev, at], params[ev, at], det_ok[ev, at] = inv, theta, ok
+                    np.einsum("eak,ekl->eal", theta, Xa[:, :k], out=out)
+                    np.subtract(y, out, out=out)
+                    np.copyto(out, 0.0, where=unused)
+                else:
+                    out[...] = y
+                ss = np.einsum("eal,eal->ea", out, out)
+                if sigma_ddof == "1":
+                    with np.errstate(invalid="ignore", divide="ignore"):
+                        rbar = out.sum(axis=2) / n
+                    np.subtract(out, rbar[..., None], out=dev)
+                    np.copyto(dev, 0.0, where=unused)
+                    ssr, div = np.einsum("eal,eal->ea", dev, dev), n - 1
+                else:
+                    ssr, div = ss, n - k
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    sigma[ev, at] = np.sqrt(ssr / div)
+                    if k:
+                        r2[ev, at] = 1.0 - ss / sst
+                nobs[ev, at] = n
+                np.copyto(out, np.nan, where=unused)
+
+
+    blocks = [slice(e0, min(e0 + e_step, E)) for e0 in range(0, E, e_step)]
+    workers = min(THREADS, len(blocks))
+    if workers > 1:
+        # numpy releases the GIL inside each operation: blocks fit in parallel threads.
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(fit_events, [blocks[i::workers] for i in range(workers)]))
+    else:
+        fit_events(blocks)
 
     status = np.full((E, A), STATUS_OK)
     status[~det_ok] = STATUS_SINGULAR
@@ -753,17 +798,14 @@ class EventStudy:
             flat = values.reshape(keep.size, *values.shape[2:])
             return flat if n_lost == 0 else flat[rows]
 
-        keys = pd.DataFrame(
-            {
-                "event_id": aligned["event_id"].to_numpy()[ev_idx],
-                "asset": np.array(self.assets, dtype=object)[as_idx],
-                "label": np.array([asset_label(a) for a in self.assets], dtype=object)[as_idx],
-                "model": stack.labels[as_idx],
-                "day0": aligned["day0"].to_numpy()[ev_idx],
-                "direction": aligned["direction"].to_numpy()[ev_idx],
-                "tags": aligned["tags"].to_numpy()[ev_idx],
-            }
-        )
+        per_asset = pd.DataFrame({"asset": self.assets, "label": map(asset_label, self.assets),
+                                  "model": stack.labels})
+        # Rows taken from the per-event and per-asset tables (a take keeps their column
+        # types, without a round trip of every string through Python objects).
+        keys = pd.concat(
+            [aligned[["event_id", "day0", "direction", "tags"]].take(ev_idx).reset_index(drop=True),
+             per_asset.take(as_idx).reset_index(drop=True)], axis=1
+        )[["event_id", "asset", "label", "model", "day0", "direction", "tags"]]
         panel = ARPanel(
             keys=keys,
             taus=w.taus,
@@ -817,6 +859,9 @@ class EventStudy:
                 exclude=exclude,
                 sigma_ddof=self.conventions.sigma_ddof,
             )
+            if self.conventions.pe_moments == "all_days" and isinstance(model, MarketModel):
+                fit = replace(fit, xtx_inv=_all_days_market_inverse(
+                    design.X[:, 1], day0, w.est_taus, fit.nobs))
             label = model.label if market in (None, self.market) else f"{model.label}({market})"
             fits.append((np.array(cols), fit))
             models.append((label, design.param_names))
