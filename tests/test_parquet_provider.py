@@ -142,6 +142,15 @@ def test_prices_kind_computes_returns(frame, tmp_path):
         ParquetReturnsProvider(tmp_path)  # the default kind is returns: refused, not misread
 
 
+def test_local_path_is_stored_absolute(dataset, monkeypatch):
+    monkeypatch.chdir(dataset.parent)
+    provider = ParquetReturnsProvider(dataset.name)
+    assert provider.path == str(dataset.resolve())
+    monkeypatch.chdir(dataset.parent.parent)  # e.g. a worker started elsewhere
+    assert pickle.loads(pickle.dumps(provider)).get_prices(["AA"], "2019-01-02",
+                                                           "2019-01-02").shape == (1, 1)
+
+
 def test_kind_is_checked(dataset):
     with pytest.raises(SpecificationError, match="kind"):
         ParquetReturnsProvider(dataset, kind="levels")

@@ -188,7 +188,8 @@ class ParquetReturnsProvider:
     Parameters
     ----------
     path : str or path-like
-        Dataset folder or URI, e.g. ``"panel/"`` or ``"s3://bucket/panel"``.
+        Dataset folder or URI, e.g. ``"panel/"`` or ``"s3://bucket/panel"``; a local folder
+        is stored as an absolute path.
     kind : {"returns", "prices"}, default "returns"
         What the values are. :class:`~eventstudy.EventStudy` uses returns as they are when
         ``kind == "returns"`` and computes returns from prices otherwise.
@@ -216,8 +217,12 @@ class ParquetReturnsProvider:
         filesystem: pafs.FileSystem | None = None,
     ) -> None:
         self.kind = check_option("kind", kind, DATA_KINDS)
-        self.path = os.fspath(path)
         self.filesystem = filesystem
+        # A local path is made absolute here, so the provider names the same folder in
+        # whichever process (e.g. a Dask worker) unpickles it.
+        text = os.fspath(path)
+        local = filesystem is None and "://" not in text
+        self.path = str(Path(text).expanduser().resolve()) if local else text
         self._check_dataset()
 
     def __repr__(self) -> str:
