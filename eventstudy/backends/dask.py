@@ -110,10 +110,13 @@ def _import_dask() -> ModuleType:
 
 @dataclass(frozen=True)
 class _Partition:
-    """Positions of a task's events (in ``study.events``) and its asset tickers."""
+    """Positions of a task's events (in ``study.events``) and its asset tickers.
 
-    events: tuple[int, ...]
-    assets: tuple[str, ...]
+    Arrays rather than tuples: Dask walks tuples in task arguments item by item.
+    """
+
+    events: np.ndarray
+    assets: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,7 @@ class _PartitionResult:
 def _fit_partition(spec: EventStudy, part: _Partition) -> _PartitionResult:
     """Fit the sub-study of ``part`` on a worker (runs in the worker process)."""
     sub = copy.copy(spec)
-    sub.events = EventSet(spec.events[i] for i in part.events)
+    sub.events = EventSet(spec.events[int(i)] for i in part.events)
     sub.assets = list(part.assets)
     results, error = None, None
     with _FIT_LOCK, warnings.catch_warnings(record=True) as caught:
@@ -182,28 +185,34 @@ def concat_panels(panels: Sequence[ARPanel], order: np.ndarray | None = None) ->
                 "cannot stack ARPanels with different event/estimation windows, return types or "
                 "prediction-error conventions; fit them with the same settings."
             )
-    rows = slice(None) if order is None else np.asarray(order)
     sizes = [len(p) for p in panels]
     n, big_k = sum(sizes), max(p.x_event.shape[2] for p in panels)
-    x_event = np.zeros((n, len(first.taus), big_k))
-    xtx_inv = np.zeros((n, big_k, big_k))
-    start = 0
-    for p, size in zip(panels, sizes, strict=True):
-        k = p.x_event.shape[2]
-        x_event[start : start + size, :, :k] = p.x_event
-        xtx_inv[start : start + size, :k, :k] = p.xtx_inv
-        start += size
+    # Row i of the stack goes to target[i]; each panel is written straight to its rows.
+    target = np.arange(n)
+    if order is not None:
+        target[np.asarray(order)] = np.arange(n)
+    bounds = np.cumsum([0, *sizes])
+    out = {name: np.empty((n, *getattr(first, name).shape[1:]),
+                          dtype=np.result_type(*(getattr(p, name) for p in panels)))
+           for name in _PANEL_ARRAYS}
+    out["x_event"] = np.zeros((n, len(first.taus), big_k))
+    out["xtx_inv"] = np.zeros((n, big_k, big_k))
+    for p, lo, hi in zip(panels, bounds[:-1], bounds[1:], strict=True):
+        rows, k = target[lo:hi], p.x_event.shape[2]
+        for name in _PANEL_ARRAYS:
+            out[name][rows] = getattr(p, name)
+        out["x_event"][rows, :, :k] = p.x_event
+        out["xtx_inv"][rows, :k, :k] = p.xtx_inv
     keys = pd.concat([p.keys for p in panels], ignore_index=True)
+    if order is not None:
+        keys = keys.iloc[np.asarray(order)].reset_index(drop=True)
     return ARPanel(
-        keys=keys.iloc[rows].reset_index(drop=True),
+        keys=keys,
         taus=first.taus,
         est_taus=first.est_taus,
-        x_event=x_event[rows],
-        xtx_inv=xtx_inv[rows],
         log_returns=first.log_returns,
         prediction_error=first.prediction_error,
-        **{name: np.concatenate([getattr(p, name) for p in panels])[rows]
-           for name in _PANEL_ARRAYS},
+        **out,
     )
 
 
@@ -223,12 +232,11 @@ def _plan(
 ) -> list[_Partition]:
     """Events sorted by day 0 in blocks, crossed with assets in blocks (in study order)."""
     by_day0 = np.argsort(pd.DatetimeIndex(aligned["day0"]).to_numpy(), kind="stable")
-    event_blocks = [
-        tuple(int(i) for i in by_day0[s : s + events_per_partition])
-        for s in range(0, len(by_day0), events_per_partition)
-    ]
+    event_blocks = [by_day0[s : s + events_per_partition]
+                    for s in range(0, len(by_day0), events_per_partition)]
+    tickers = np.array(assets, dtype=object)
     step = assets_per_partition or len(assets)
-    asset_blocks = [tuple(assets[s : s + step]) for s in range(0, len(assets), step)]
+    asset_blocks = [tickers[s : s + step] for s in range(0, len(tickers), step)]
     return [_Partition(ev, block) for ev in event_blocks for block in asset_blocks]
 
 
