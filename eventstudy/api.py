@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from eventstudy._typing import check_option
 from eventstudy.estimation import EventStudy
 from eventstudy.models import NormalReturnModel
 from eventstudy.results import EventStudyResults
@@ -23,6 +24,8 @@ def run_event_study(
     return_type: str = "simple",
     data: object = None,
     data_kind: str = "prices",
+    backend: str = "inprocess",
+    client: object = None,
     **options: object,
 ) -> EventStudyResults:
     """Run an event study and return its results.
@@ -48,6 +51,11 @@ def run_event_study(
     data : provider, DataFrame, path or None
         Price source; None uses ``EVENTSTUDY_DATA`` or cached Yahoo.
     data_kind : {"prices", "returns"}
+    backend : {"inprocess", "dask"}, default "inprocess"
+        ``"dask"`` partitions the asset-events and fits them on Dask workers with the same
+        kernel (optional extra ``political-eventstudy[dask]``); the results are the same.
+    client : distributed.Client, optional
+        Dask cluster for ``backend="dask"``; without one, Dask's default scheduler runs it.
     **options
         Passed to :class:`~eventstudy.EventStudy`: ``market_benchmark``, ``alignment``,
         ``exclude``, ``exclude_window``, ``min_estimation_obs``, ``conventions``,
@@ -63,6 +71,7 @@ def run_event_study(
     >>> res = es.run_event_study("2025-06-05-trump-xi-call")  # doctest: +SKIP
     >>> res.cars.query("start == -1 and end == 1")  # doctest: +SKIP
     """
+    check_option("backend", backend, ("inprocess", "dask"))
     study = EventStudy(
         events,
         assets,
@@ -76,4 +85,8 @@ def run_event_study(
         data_kind=data_kind,
         **options,  # type: ignore[arg-type]
     )
+    if backend == "dask":
+        from eventstudy.backends.dask import run_dask
+
+        return run_dask(study, client=client)
     return study.fit()
