@@ -45,10 +45,3 @@ def test_tests_leave_the_market_out_by_default(prices_dir):
     with_market = res.tests(["t_csect"], windows=[(0, 0)], include_market=True)
     assert with_market.query("start == 0 and end == 0")["n"].item() == 12
 
-
-def test_dask_backend_through_the_factory(prices_dir):
-    events = ["2025-05-12-geneva-joint-statement", "2025-06-05-trump-xi-call"]
-    local = es.run_event_study(events, data=prices_dir)
-    dask = es.run_event_study(events, data=prices_dir, backend="dask")
-    pd.testing.assert_frame_equal(local.cars, dask.cars)
-    pd.testing.assert_frame_equal(local.params, dask.params)
