@@ -357,6 +357,7 @@ class _Context:
     gaps: pd.DataFrame
     inputs: dict[str, DesignInputs] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    provider: object = None
 
 
 #: Fields of :class:`BatchFit` with one entry per (event, asset).
@@ -661,7 +662,7 @@ class EventStudy:
             panel = prices_to_returns(prices, self.calendar, self.return_type)
             rets = panel.returns.reindex(self.calendar.sessions_in_range(first, last))
             gaps = panel.gaps
-        ctx = _Context(returns=rets, gaps=gaps)
+        ctx = _Context(returns=rets, gaps=gaps, provider=provider)
         ctx.notes["data"] = repr(provider)
         factors = self._factor_frame(rets.index, ctx.notes) if self._needs_factors() else None
         for asset in self.assets:
@@ -835,6 +836,7 @@ class EventStudy:
             car_windows=w.car_windows,
             conventions=self.conventions,
             settings=self._settings(ctx.notes),
+            data_source=ctx.provider,
         )
 
     def _fit_groups(self, ctx: _Context, day0: np.ndarray, exclude: np.ndarray) -> _Stack:

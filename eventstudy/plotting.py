@@ -669,7 +669,7 @@ def plot_price_path(
     Parameters
     ----------
     results : EventStudyResults or pandas.DataFrame
-        Results of a study (prices are read again from ``data``), or a wide frame of prices
+        Results of a study (prices are read again from its source), or a wide frame of prices
         (dates × tickers) to plot directly.
     event_id : str, optional
         With results: one of ``results.events`` (optional for a single event). With a frame:
@@ -682,7 +682,8 @@ def plot_price_path(
         the window starts after day -1.
     data : provider, DataFrame, path or None
         Where to read prices for results, as in :func:`~eventstudy.run_event_study`; None
-        uses ``EVENTSTUDY_DATA`` or cached Yahoo. Ignored when ``results`` is a frame.
+        uses the study's own price source (``results.data_source``). Ignored when
+        ``results`` is a frame.
     annotate_catalog : bool, default True
         Mark the built-in catalog events that fall inside the window (possible confounders).
     ax : matplotlib.axes.Axes, optional
@@ -721,7 +722,13 @@ def plot_price_path(
     else:
         from eventstudy.data.base import resolve_provider
 
-        prices = resolve_provider(data).get_prices(tickers, first, last)
+        source = data if data is not None else results.data_source
+        if getattr(source, "kind", "prices") == "returns":
+            raise SpecificationError(
+                "the price path needs prices, but the study was run on returns; pass data= a "
+                "price source (a provider, a price DataFrame or a folder of CSV files)."
+            )
+        prices = resolve_provider(source).get_prices(tickers, first, last)
     base = calendar.offset(day0, -1) if lo <= -1 <= hi else first
     if base not in prices.index or prices.loc[base].isna().any():
         raise SpecificationError(

@@ -113,6 +113,8 @@ class EventStudyResults:
         ``asset-event``, ``event-day``, ``estimation-day`` or ``data``.
     settings : dict
         The specification that produced the results.
+    data_source : PriceProvider or None
+        Where the prices came from; figures that need prices again (the price path) use it.
     """
 
     def __init__(
@@ -125,6 +127,7 @@ class EventStudyResults:
         car_windows: Sequence[tuple[int, int]],
         conventions: Conventions,
         settings: dict[str, Any],
+        data_source: object = None,
     ) -> None:
         self.panel = panel
         self.events = events
@@ -134,6 +137,7 @@ class EventStudyResults:
         self.car_windows = tuple(car_windows)
         self.conventions_preset = conventions
         self.settings = dict(settings)
+        self.data_source = data_source
 
     def __repr__(self) -> str:
         return (
