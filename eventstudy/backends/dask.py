@@ -75,7 +75,7 @@ import pandas as pd
 from eventstudy.abnormal import ARPanel
 from eventstudy.data.base import resolve_provider
 from eventstudy.estimation import EventStudy
-from eventstudy.events import EventSet, load_catalog
+from eventstudy.events import EventSet
 from eventstudy.exceptions import (
     DataCoverageError,
     DataWarning,
@@ -240,22 +240,15 @@ def _plan(
     return [_Partition(ev, block) for ev in event_blocks for block in asset_blocks]
 
 
-def _worker_spec(study: EventStudy, aligned: pd.DataFrame) -> tuple[EventStudy, bool]:
-    """The study as shipped to workers; whether ``exclude="catalog"`` was made explicit.
+def _worker_spec(study: EventStudy) -> EventStudy:
+    """The study as shipped to workers.
 
-    ``exclude="catalog"`` means "catalog events other than the studied ones", which a
-    sub-study would read as "other than this partition's"; it becomes the explicit set of
-    catalog events the whole study excludes. A DataFrame or path in ``data`` becomes its
-    provider once here instead of once per task.
+    A DataFrame or path in ``data`` becomes its provider once here instead of once per task.
     """
     spec = copy.copy(study)
     if study.data is not None:
         spec.data = resolve_provider(study.data, study.data_kind)
-    catalog = isinstance(study.exclude, str) and study.exclude == "catalog"
-    if catalog:
-        studied = set(aligned["event_id"])
-        spec.exclude = EventSet(e for e in load_catalog() if e.id not in studied)
-    return spec, catalog
+    return spec
 
 
 def _event_dates(study: EventStudy, aligned: pd.DataFrame) -> dict[str, pd.DatetimeIndex]:
@@ -373,10 +366,10 @@ def run_dask(
     dask = _import_dask()
     aligned = study.align()
     event_dates = _event_dates(study, aligned)
-    spec, catalog = _worker_spec(study, aligned)
+    spec = _worker_spec(study)
     parts = _plan(aligned, study.assets, events_per_partition, assets_per_partition)
     outputs = _compute(dask, client, scheduler, spec, parts)
-    return _assemble(study, aligned, event_dates, parts, outputs, catalog)
+    return _assemble(study, aligned, event_dates, parts, outputs)
 
 
 def _assemble(
@@ -385,7 +378,6 @@ def _assemble(
     event_dates: dict[str, pd.DatetimeIndex],
     parts: list[_Partition],
     outputs: list[_PartitionResult],
-    catalog: bool,
 ) -> EventStudyResults:
     """One results object, in the in-process row order, from the partitions' results."""
     done = [o.results for o in outputs if o.results is not None]
@@ -402,12 +394,8 @@ def _assemble(
     params = _concat_params([r.params for r in done]).iloc[order].reset_index(drop=True)
 
     failed = [(p, o.error) for p, o in zip(parts, outputs, strict=True) if o.error is not None]
-    dropped = _merge_dropped(study, aligned, [r.dropped for r in done], failed, catalog)
+    dropped = _merge_dropped(study, aligned, [r.dropped for r in done], failed)
     _reissue_warnings(outputs, dropped, len(aligned) * len(study.assets))
-
-    settings = dict(done[0].settings)
-    if catalog:
-        settings["exclude"] = study.exclude
     return EventStudyResults(
         panel=panel,
         events=aligned,
@@ -416,7 +404,8 @@ def _assemble(
         event_dates=event_dates,
         car_windows=study.windows.car_windows,
         conventions=study.conventions,
-        settings=settings,
+        settings=done[0].settings,
+        data_source=done[0].data_source,
     )
 
 
@@ -440,7 +429,6 @@ def _merge_dropped(
     aligned: pd.DataFrame,
     tables: list[pd.DataFrame],
     failed: list[tuple[_Partition, DataCoverageError]],
-    catalog: bool,
 ) -> pd.DataFrame:
     """Dropped rows of all partitions, deduplicated, in the in-process order."""
     event_ids = aligned["event_id"].to_numpy()
@@ -462,11 +450,6 @@ def _merge_dropped(
     ).drop_duplicates(ignore_index=True)
     if date_type is not None:
         frame["date"] = frame["date"].astype(date_type)
-    if catalog:  # the worker saw an explicit event set; name it as the study would
-        est = frame["scope"] == "estimation-day"
-        frame.loc[est, "reason"] = frame.loc[est, "reason"].str.replace(
-            "excluded from estimation: event ", "excluded from estimation: catalog event ",
-            n=1, regex=False)
     # Order: scope; then event, asset, date (data gaps: date, then ticker as loaded).
     event_pos = {eid: i for i, eid in enumerate(event_ids)}
     tickers = list(dict.fromkeys([*study.assets, study.market, study.market_benchmark or ""]))
