@@ -358,6 +358,8 @@ class _Context:
     inputs: dict[str, DesignInputs] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
     provider: object = None
+    #: Per asset: sessions where its model's factor or risk-free inputs are missing.
+    factor_gaps: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 #: Fields of :class:`BatchFit` with one entry per (event, asset).
@@ -851,6 +853,10 @@ class EventStudy:
         for key, cols in groups.items():
             model, market = self._model_for(self.assets[cols[0]])
             design = model.design(ctx.inputs[key])
+            if model.needs_factors or model.needs_risk_free:
+                missing = ~(np.isfinite(design.X).all(axis=1) & np.isfinite(design.offset))
+                if missing.any():
+                    ctx.factor_gaps.update(dict.fromkeys(cols, missing))
             fit = fit_batch(
                 values[:, cols] if len(groups) > 1 else values,
                 design,
@@ -942,6 +948,12 @@ class EventStudy:
             early = has_data & ~late & (last < evt_end)
             suffix[early] = ("; " + assets[a[early]] + " data end " + day[last[early]]
                              + ", before the event window ends (" + day[evt_end[early]] + ")")
+            for j in ctx.factor_gaps:
+                rows = a == j
+                gaps = ctx.factor_gaps[j][day0[e[rows], None] + w.est_taus[None, :]].sum(axis=1)
+                suffix[rows] += np.where(
+                    gaps > 0, "; factor data missing on " + gaps.astype(str).astype(object)
+                    + f" of {len(w.est_taus)} estimation days", "")
             parts.append(_drop_frame(event_ids[e], assets[a], None, "asset-event",
                                      reason + suffix))
 
@@ -949,9 +961,28 @@ class EventStudy:
         partial = ~np.isfinite(stack.ar) & (~no_ar & (stack.status == STATUS_OK))[..., None]
         e, a, t = np.nonzero(partial)
         if len(e):
-            parts.append(_drop_frame(
-                event_ids[e], assets[a], index[day0[e] + w.taus[t]], "event-day",
-                "return missing on this event-window day; CARs spanning it are NaN"))
+            at = day0[e] + w.taus[t]
+            why = np.full(len(e), "return missing on this event-window day; CARs spanning it "
+                          "are NaN", dtype=object)
+            for j, gaps in ctx.factor_gaps.items():
+                why[(a == j) & gaps[at]] = ("factor data missing on this event-window day; "
+                                            "CARs spanning it are NaN")
+            parts.append(_drop_frame(event_ids[e], assets[a], index[at], "event-day", why))
+
+        # Sessions inside some window without the factor data a model needs.
+        if ctx.factor_gaps:
+            used = np.zeros(len(index), dtype=bool)
+            for offsets in (w.est_taus, w.taus):
+                used[(day0[:, None] + offsets[None, :]).ravel()] = True
+            labels = {}
+            for j, gaps in ctx.factor_gaps.items():
+                labels.setdefault(id(gaps), (gaps, self._model_for(self.assets[j])[0].label))
+            for gaps, label in labels.values():
+                at = np.flatnonzero(gaps & used)
+                parts.append(_drop_frame(
+                    None, None, index[at], "data",
+                    f"no factor data on this session (model {label}); left out of estimation "
+                    "and abnormal returns"))
 
         # Estimation-window days removed for contamination control.
         e, t = np.nonzero(exclude[day0[:, None] + w.est_taus[None, :]])

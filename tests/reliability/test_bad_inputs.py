@@ -341,25 +341,15 @@ CASES = [
          SpecificationError, ("has no DTB3 series", "risk_free='ff'")),
     Case("factors-start-inside-estimation-window",
          lambda _: run(model="ff3", factors=factors().loc["2024-03-01":]), DataCoverageError,
-         ("factor",),
-         xfail="estimation.EventStudy._dropped_rows only looks at the returns' coverage: with "
-               "factor data starting 2024-03-01 the error says 'too few estimation returns: 54 "
-               "usable of 240 (need 100)' and never that the factor data are what is missing"),
+         ("factor",)),
     Case("factors-end-inside-event-window",
          lambda _: run(model="ff3", factors=factors().loc[:"2024-05-31"]),
          dropped=Dropped("event-day", E1, "A0", "factor", date="2024-06-03",
-                         computed=both((E1, "A0"), (E1, "A1"))),
-         xfail="estimation.EventStudy._dropped_rows books event days without factor data as "
-               "'return missing on this event-window day' although the asset's return is "
-               "there; the reason should name the missing factor data"),
+                         computed=both((E1, "A0"), (E1, "A1")))),
     Case("factors-gap-in-estimation-window",
          lambda _: run(model="ff3", factors=factors().drop(pd.Timestamp("2024-01-04"))),
          dropped=Dropped("data", None, None, "factor", date="2024-01-04",
-                         computed=both((E1, "A0"), (E1, "A1"))),
-         xfail="a session without factor data inside the estimation window is silently left "
-               "out of the fit (nobs 239 of 240) and not listed in results.dropped; "
-               "estimation.EventStudy._dropped_rows / _load should record it (scope 'data' or "
-               "'estimation-day', reason naming the factor data)"),
+                         computed=both((E1, "A0"), (E1, "A1")))),
 ]
 
 
