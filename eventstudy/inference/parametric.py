@@ -682,6 +682,15 @@ def skew_t(
     return run_windows("skew_t", "E[CAR] = 0", windows, alternative, conv, compute)
 
 
+def _canonical_order(panel: ARPanel) -> np.ndarray:
+    """Positions of the asset-events sorted by ``(event_id, asset)`` (input order if absent)."""
+    keys = panel.keys
+    if not {"event_id", "asset"} <= set(keys.columns):
+        return np.arange(len(panel))
+    return np.lexsort((keys["asset"].astype(str).to_numpy(),
+                       keys["event_id"].astype(str).to_numpy()))
+
+
 def bootstrap(
     panel: ARPanel,
     windows: Windows,
@@ -742,7 +751,11 @@ def bootstrap(
         raise SpecificationError(f"n_boot={n_boot!r} must be a positive integer, e.g. 999.")
     windows, alternative, conv = prepare(panel, windows, alternative, conventions)
     rng = np.random.default_rng(random_state)
-    weights = rng.choice(np.array([-1.0, 1.0]), size=(int(n_boot), len(panel)))
+    drawn = rng.choice(np.array([-1.0, 1.0]), size=(int(n_boot), len(panel)))
+    # Column r of the draws goes to the r-th asset-event in (event_id, asset) order, so the
+    # same seed gives the same weights whatever order the assets or events were listed in.
+    weights = np.empty_like(drawn)
+    weights[:, _canonical_order(panel)] = drawn
     dist = f"wild bootstrap (Rademacher, B={int(n_boot)})"
 
     def compute(start: int, end: int) -> Outcome:

@@ -162,11 +162,6 @@ def test_order_does_not_matter_for_tests_across_asset_events(prices_dir):
 
 
 @needs_tests
-@pytest.mark.xfail(strict=True, reason=(
-    "inference.parametric.bootstrap draws one Rademacher weight per row of the panel in input "
-    "order (rng.choice(size=(n_boot, len(panel)))), so listing the same assets or events in "
-    "another order gives each asset-event other weights and another p-value for the same "
-    "seed; draw the weights in a canonical order (e.g. sorted by event_id, asset)"))
 def test_order_does_not_matter_for_the_seeded_bootstrap(prices_dir):
     keys = ["test", "start", "end"]
     ref = canonical(study(prices_dir).tests(["bootstrap"], random_state=0), keys)
