@@ -651,6 +651,11 @@ class EventStudy:
         provider = resolve_provider(self.data, self.data_kind)
         raw = provider.get_prices(tickers, first, last)
         if getattr(provider, "kind", "prices") == "returns":
+            if raw.empty:
+                raise DataCoverageError(
+                    f"no returns for {tickers} between {first.date()} and {last.date()}; the "
+                    "events lie outside the data. Check the event dates or the data source."
+                )
             frame = raw.set_axis(validate_dates_index(raw.index, "returns"), axis=0)
             on_sessions, gaps = _on_sessions(frame, self.calendar)
             rets = on_sessions.reindex(self.calendar.sessions_in_range(first, last))
