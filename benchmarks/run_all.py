@@ -1,0 +1,272 @@
+"""Speed and memory of the vectorized pipeline, and of the one-OLS-per-asset-event way.
+
+Synthetic panels of 1,000 / 10,000 / 100,000 asset-events: 25 years of NYSE sessions, a
+market and up to 1,000 assets (market model with betas in [0.5, 1.5], Student-t(5) noise,
+0.1% of asset-days missing at random), events spread evenly over the history; estimation
+window (-250, -11), event window (-10, 10), the five default CAR windows. Each size runs in
+a fresh subprocess and times what a user does:
+
+* ``fit``: ``EventStudy(events, assets, market="MKT", data=returns, data_kind="returns").fit()``
+  (alignment, loading, the batched market-model fit, ARs, variances, the results object);
+* ``kernel``: :func:`eventstudy.estimation.fit_batch` alone on the same arrays;
+* ``cars``: ``res.cars`` (5 windows: CAR, exact variance, t, p, BHAR, sample-quantile test,
+  Holm and BH);
+* ``parametric``: ``res.tests(["t_csect", "patell", "bmp", "kp"])``;
+* ``rank``: ``res.tests(["rank", "grank", "mrank"])``.
+
+Peak memory is the process's maximum resident set size (``getrusage``), the input panel
+included. Every number is the best of ``--repeats`` fresh processes (the machine may be
+shared; noise only adds time).
+
+The baseline does the same work the way peer packages do: for each asset-event, one
+statsmodels OLS on the estimation window, then ARs, the five CARs, their t statistics and
+p-values in Python (variance ``L * sigma^2``, without the estimation-error term, which
+makes the baseline's work lighter). It runs on the 1,000 asset-event panel.
+
+Run ``make bench`` (or ``.venv/bin/python benchmarks/run_all.py``); the table is printed and
+written to ``benchmarks/RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SIZES = (1_000, 10_000, 100_000)
+BASELINE_SIZE = 1_000
+WINDOWS = [(0, 0), (-1, 1), (0, 1), (-5, 5), (-10, 10)]
+EST, EVT = (-250, -11), (-10, 10)
+PARAMETRIC = ["t_csect", "patell", "bmp", "kp"]
+RANK = ["rank", "grank", "mrank"]
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def layout(size: int) -> tuple[int, int]:
+    """Assets and events for ``size`` asset-events: up to 1,000 assets, 10+ events."""
+    n_assets = min(1_000, size // 10)
+    return n_assets, size // n_assets
+
+
+def make_panel(size: int, seed: int = 0) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Daily returns of the assets and the market, and the event dates."""
+    from eventstudy.calendar import get_calendar
+
+    n_assets, n_events = layout(size)
+    sessions = get_calendar().sessions_in_range("2000-01-03", "2024-12-31")
+    rng = np.random.default_rng(seed)
+    T = len(sessions)
+    market = rng.normal(3e-4, 0.01, T)
+    betas = rng.uniform(0.5, 1.5, n_assets)
+    values = 1e-4 + market[:, None] * betas + 0.012 * rng.standard_t(5, (T, n_assets))
+    values[rng.random(values.shape) < 0.001] = np.nan
+    assets = [f"A{j:04d}" for j in range(n_assets)]
+    frame = pd.DataFrame(values, index=sessions, columns=assets)
+    frame["MKT"] = market
+    days = sessions[np.linspace(300, T - 30, n_events).astype(int)]
+    return frame, assets, [str(d.date()) for d in days]
+
+
+def peak_mb() -> float:
+    """Maximum resident set size of this process so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_pipeline(size: int) -> dict[str, float]:
+    """Time the user-facing steps and the kernel on one panel (in this process)."""
+    import eventstudy as es
+    from eventstudy.estimation import fit_batch
+    from eventstudy.models import DesignInputs, MarketModel
+
+    frame, assets, events = make_panel(size)
+    data_mb = peak_mb()
+    out: dict[str, float] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the odd asset-event may lack data: not timed apart
+        t0 = time.perf_counter()
+        res = es.EventStudy(events, assets=assets, market="MKT", data=frame,
+                            data_kind="returns", estimation_window=EST, event_window=EVT,
+                            car_windows=WINDOWS).fit()
+        t1 = time.perf_counter()
+        fit_mb = peak_mb()
+        res.cars  # noqa: B018 - the cached table is what is timed
+        t2 = time.perf_counter()
+        res.tests(PARAMETRIC)
+        t3 = time.perf_counter()
+        core_mb = peak_mb()
+        res.tests(RANK)
+        t4 = time.perf_counter()
+    out.update(n=len(res.panel), fit=t1 - t0, cars=t2 - t1, parametric=t3 - t2, rank=t4 - t3,
+               data_mb=data_mb, fit_mb=fit_mb, core_mb=core_mb, peak_mb=peak_mb())
+    del res
+
+    index = frame.index
+    design = MarketModel().design(DesignInputs(index=index, market=frame["MKT"]))
+    returns = frame[assets].to_numpy()
+    day0 = index.get_indexer(pd.DatetimeIndex(events))
+    t0 = time.perf_counter()
+    fit_batch(returns, design, day0, np.arange(EST[0], EST[1] + 1),
+              np.arange(EVT[0], EVT[1] + 1), min_obs=100)
+    out["kernel"] = time.perf_counter() - t0
+    return out
+
+
+def run_baseline(size: int) -> dict[str, float]:
+    """One statsmodels OLS per asset-event, ARs and CARs in Python (the peers' way)."""
+    import statsmodels.api as sm
+    from scipy import stats
+
+    frame, assets, events = make_panel(size)
+    t0 = time.perf_counter()
+    rows = []
+    for event in events:
+        p0 = frame.index.get_loc(pd.Timestamp(event))
+        est = frame.iloc[p0 + EST[0]:p0 + EST[1] + 1]
+        evt = frame.iloc[p0 + EVT[0]:p0 + EVT[1] + 1]
+        for asset in assets:
+            sample = est[[asset, "MKT"]].dropna()
+            if len(sample) < 100:
+                continue
+            fit = sm.OLS(sample[asset], sm.add_constant(sample["MKT"])).fit()
+            normal = fit.predict(sm.add_constant(evt["MKT"], has_constant="add"))
+            ar = evt[asset] - normal
+            for start, end in WINDOWS:
+                car = ar.iloc[start - EVT[0]:end - EVT[0] + 1].sum(skipna=False)
+                tstat = car / np.sqrt((end - start + 1) * fit.scale)
+                rows.append({"event": event, "asset": asset, "start": start, "end": end,
+                             "car": car, "tstat": tstat,
+                             "pvalue": 2 * stats.t.sf(abs(tstat), fit.df_resid)})
+    pd.DataFrame(rows)
+    return {"n": len(rows) // len(WINDOWS), "baseline": time.perf_counter() - t0,
+            "peak_mb": peak_mb()}
+
+
+def in_subprocess(kind: str, size: int) -> dict[str, float]:
+    """Run one measurement in a fresh interpreter and return its numbers."""
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    proc = subprocess.run(
+        [sys.executable, __file__, "--worker", kind, "--size", str(size)],
+        capture_output=True, text=True, check=True, env=env,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def best_of(kind: str, size: int, repeats: int) -> dict[str, float]:
+    """Smallest time of each step over ``repeats`` fresh processes; largest memory."""
+    runs = [in_subprocess(kind, size) for _ in range(repeats)]
+    out = {k: min(r[k] for r in runs) for k in runs[0]}
+    for k in ("data_mb", "fit_mb", "core_mb", "peak_mb"):
+        if k in out:
+            out[k] = max(r[k] for r in runs)
+    return out
+
+
+def table(results: dict[int, dict[str, float]], baseline: dict[str, float]) -> str:
+    """The Markdown report."""
+    def ms(seconds: float) -> str:
+        return f"{seconds * 1e3:,.0f} ms"
+
+    def us(seconds: float) -> str:
+        return f"{seconds * 1e6:,.1f} µs"
+
+    lines = [
+        "| asset-events | assets x events | fit | kernel alone | `.cars` (5 windows) "
+        "| parametric tests | rank tests | fit + cars + parametric | per asset-event "
+        "| peak RSS: input panel / + fit / + cars, parametric / + rank tests |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size, r in results.items():
+        a, e = layout(size)
+        core = r["fit"] + r["cars"] + r["parametric"]
+        lines.append(
+            f"| {r['n']:,.0f} | {a:,} x {e:,} | {ms(r['fit'])} | {ms(r['kernel'])} "
+            f"| {ms(r['cars'])} | {ms(r['parametric'])} | {ms(r['rank'])} | {ms(core)} "
+            f"| {us(core / r['n'])} | {r['data_mb']:,.0f} / {r['fit_mb']:,.0f} / "
+            f"{r['core_mb']:,.0f} / {r['peak_mb']:,.0f} MB |"
+        )
+    per_base = baseline["baseline"] / baseline["n"]
+    lines += [
+        "",
+        "| one statsmodels OLS per asset-event | asset-events | time | per asset-event "
+        "| ours per asset-event (fit + cars) | speed-up |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in results.values():
+        ours = (r["fit"] + r["cars"]) / r["n"]
+        lines.append(
+            f"| vs {r['n']:,.0f} asset-events | {baseline['n']:,.0f} "
+            f"| {ms(baseline['baseline'])} | {us(per_base)} | {us(ours)} "
+            f"| {per_base / ours:,.0f}x |"
+        )
+    return "\n".join(lines)
+
+
+def environment() -> str:
+    """Machine and library versions, and the load while the benchmark ran."""
+    import scipy
+    import statsmodels
+
+    import eventstudy
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, numpy "
+        f"{np.__version__}, pandas {pd.__version__}, scipy {scipy.__version__}, statsmodels "
+        f"{statsmodels.__version__}, eventstudy {eventstudy.__version__}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worker", choices=["pipeline", "baseline"])
+    parser.add_argument("--size", type=int)
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    if args.worker:
+        run = run_pipeline if args.worker == "pipeline" else run_baseline
+        print(json.dumps(run(args.size)))
+        return
+
+    load_before = os.getloadavg()
+    results = {}
+    for size in args.sizes:
+        results[size] = best_of("pipeline", size, args.repeats)
+        print(f"{size:>7,} asset-events: {results[size]}", file=sys.stderr)
+    baseline = best_of("baseline", BASELINE_SIZE, args.repeats)
+    print(f"baseline: {baseline}", file=sys.stderr)
+    load_after = os.getloadavg()
+    report = "\n".join([
+        "# Benchmarks",
+        "",
+        "Made by `make bench` (`benchmarks/run_all.py`; see its docstring for the set-up).",
+        f"Best of {args.repeats} fresh processes per number; "
+        f"{time.strftime('%Y-%m-%d %H:%M')}, {environment()}. "
+        f"Load average (1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after.",
+        "",
+        table(results, baseline),
+        "",
+    ])
+    print(report)
+    if not args.no_write:
+        RESULTS.write_text(report, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
