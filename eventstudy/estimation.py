@@ -105,6 +105,7 @@ def _all_days_market_inverse(
     out[..., 1, 1] = (1.0 / smm)[:, None]
     return out
 
+
 #: Largest condition number of :math:`X'X` accepted as non-singular.
 MAX_CONDITION = 1e12
 

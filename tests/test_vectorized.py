@@ -23,6 +23,7 @@ import eventstudy.estimation as estimation
 import eventstudy.inference.per_asset as per_asset
 from eventstudy.calendar import get_calendar
 from eventstudy.exceptions import DataWarning
+from eventstudy.models import DesignInputs, MarketModel
 from eventstudy.returns import to_sessions
 
 EST = (-250, -11)
@@ -235,3 +236,23 @@ def test_gap_detection_matches_a_loop():
     assert records == expected
     assert any(r[2].startswith("not a") for r in records)
     assert not any(r[0] == "C" for r in records)
+
+
+def test_fit_batch_with_offsets_that_skip_days():
+    """The kernel's gather also takes estimation days that are not consecutive."""
+    frame, assets = synthetic_returns()
+    frame = frame.iloc[500:900]
+    design = MarketModel().design(DesignInputs(index=frame.index, market=frame["MKT"]))
+    est_taus = np.arange(-250, -10)[::2]
+    day0 = np.array([300, 350])
+    fit = estimation.fit_batch(frame[assets].to_numpy(), design, day0, est_taus,
+                               np.arange(-10, 11), min_obs=50)
+    m = frame["MKT"].to_numpy()
+    for e, p0 in enumerate(day0):
+        for j, asset in enumerate(assets):
+            rows = p0 + est_taus
+            r = frame[asset].to_numpy()[rows]
+            use = np.isfinite(r) & np.isfinite(m[rows])
+            ols = sm.OLS(r[use], sm.add_constant(m[rows][use])).fit()
+            close(fit.params[e, j], ols.params)
+            close(fit.sigma[e, j], np.sqrt(ols.scale))
