@@ -9,8 +9,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import tempfile
 import warnings
 from pathlib import Path
@@ -21,21 +19,12 @@ matplotlib.use("Agg")  # files only, no window
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from _data import prices_dir
 
 import eventstudy as es
 from eventstudy.plotting import save_figure
 
-REPO = Path(__file__).resolve().parents[1]
 WINDOW = (-1, 1)
-
-
-def prices_dir() -> Path:
-    """``$EVENTSTUDY_DATA``, else the offline snapshot beside the checkout."""
-    env = os.environ.get("EVENTSTUDY_DATA")
-    path = Path(env) if env else REPO.parent / "shared" / "data" / "prices"
-    if not path.is_dir():
-        sys.exit(f"no price folder at {path}; set EVENTSTUDY_DATA to a folder of <TICKER>.csv")
-    return path
 
 
 def demo_csv(path: Path) -> Path:

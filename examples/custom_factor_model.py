@@ -11,29 +11,18 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import tempfile
 from pathlib import Path
 
 import pandas as pd
+from _data import prices_dir
 
 import eventstudy as es
 
-REPO = Path(__file__).resolve().parents[1]
 EVENTS = ["2025-04-02-liberation-day-tariffs", "2025-05-12-geneva-joint-statement",
           "2025-06-05-trump-xi-call"]
 ASSETS = ["FXI", "MCHI", "KWEB"]
 WINDOWS = [(0, 0), (0, 1)]
-
-
-def prices_dir() -> Path:
-    """``$EVENTSTUDY_DATA``, else the offline snapshot beside the checkout."""
-    env = os.environ.get("EVENTSTUDY_DATA")
-    path = Path(env) if env else REPO.parent / "shared" / "data" / "prices"
-    if not path.is_dir():
-        sys.exit(f"no price folder at {path}; set EVENTSTUDY_DATA to a folder of <TICKER>.csv")
-    return path
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,8 +6,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import tempfile
 from pathlib import Path
 
@@ -16,21 +14,12 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no window
 
 import matplotlib.pyplot as plt
+from _data import prices_dir
 
 import eventstudy as es
 from eventstudy.plotting import save_figure
 
 EVENT = "2025-06-05-trump-xi-call"
-REPO = Path(__file__).resolve().parents[1]
-
-
-def prices_dir() -> Path:
-    """``$EVENTSTUDY_DATA``, else the offline snapshot beside the checkout."""
-    env = os.environ.get("EVENTSTUDY_DATA")
-    path = Path(env) if env else REPO.parent / "shared" / "data" / "prices"
-    if not path.is_dir():
-        sys.exit(f"no price folder at {path}; set EVENTSTUDY_DATA to a folder of <TICKER>.csv")
-    return path
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,25 +11,15 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import tempfile
 from pathlib import Path
 
+from _data import prices_dir
+
 import eventstudy as es
 
-REPO = Path(__file__).resolve().parents[1]
 TESTS = ["t_csect", "bmp", "kp", "grank", "sign"]
 WINDOWS = ((0, 0), (-1, 1))
-
-
-def prices_dir() -> Path:
-    """``$EVENTSTUDY_DATA``, else the offline snapshot beside the checkout."""
-    env = os.environ.get("EVENTSTUDY_DATA")
-    path = Path(env) if env else REPO.parent / "shared" / "data" / "prices"
-    if not path.is_dir():
-        sys.exit(f"no price folder at {path}; set EVENTSTUDY_DATA to a folder of <TICKER>.csv")
-    return path
 
 
 def main(argv: list[str] | None = None) -> int:
