@@ -183,17 +183,15 @@ def test_partition_with_every_asset_event_dropped(client, panel_dir):
     assert len(drop_messages(w_dask)) == 1
 
 
-@pytest.mark.xfail(
-    raises=IndexError, strict=True,
-    reason="EventStudy.fit with returns data indexes an empty frame when no ticker has a row "
-    "in the sessions it loads (the prices path raises DataCoverageError, which run_dask "
-    "reports as a dropped partition); fix in estimation.py, then drop this mark",
-)
 def test_partition_before_the_data_starts(panel_dir):
-    # The panel starts in 2015: the 2014 event's partition loads sessions without any row.
+    # The panel starts in 2015: the 2014 event's partition loads sessions without any row,
+    # its sub-study raises DataCoverageError, and its asset-events are reported as dropped.
     study = synthetic_study(panel_dir, events=["2014-06-02", *EVENTS[-2:]])
     inproc, dask, _, _ = fit_both(study, scheduler="sync", events_per_partition=1)
     assert_same_numbers(inproc, dask)
+    lost = dask.dropped[dask.dropped["event_id"] == "2014-06-02"]
+    assert len(lost) == 6
+    assert lost["reason"].str.startswith("not estimated: no returns for").all()
     # Data gaps between the 2014 and 2019 events lie in no partition's sessions (documented);
     # without them no dropped row has a date, so pandas types the column differently.
     key = ["event_id", "asset", "date", "scope"]
