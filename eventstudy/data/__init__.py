@@ -11,6 +11,7 @@ from eventstudy.data.factors import (
     dtb3_to_daily,
     resolve_factor_provider,
 )
+from eventstudy.data.parquet import ParquetReturnsProvider, write_partitioned
 from eventstudy.data.yahoo import YahooProvider
 
 __all__ = [
@@ -21,9 +22,11 @@ __all__ = [
     "DataFrameProvider",
     "FactorProvider",
     "FrenchFactorProvider",
+    "ParquetReturnsProvider",
     "PriceProvider",
     "YahooProvider",
     "dtb3_to_daily",
     "resolve_factor_provider",
     "resolve_provider",
+    "write_partitioned",
 ]
