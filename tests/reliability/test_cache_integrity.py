@@ -229,3 +229,25 @@ def test_next_writer_removes_only_its_own_leftovers(tmp_path):
     cache.get_prices(["SPY"], *SMALL)
     assert not dead.exists()
     assert other.exists()
+
+
+def test_stores_are_read_without_arrow_threads(tmp_path, monkeypatch):
+    """Reading with Arrow's thread pools made processes that used the cache abort at exit
+    now and then (SIGABRT, "terminate called without an active exception", apache/arrow
+    #34314; 14 of 250 runs of a read/write script here, 3 of 500 without reader threads, and
+    the cause of rare failures of test_two_processes_filling_the_same_ticker). The reader must
+    not start them."""
+    import pyarrow.parquet as pq
+
+    make(tmp_path).get_prices(["SPY"], *SMALL)
+    seen = []
+    real = pq.read_table
+
+    def spy(source, *args, **kwargs):
+        seen.append(kwargs)
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(pq, "read_table", spy)
+    assert_prices(make(tmp_path, refuse()).get_prices(["SPY"], *SMALL), *SMALL)
+    assert seen and all(k.get("use_threads") is False and k.get("pre_buffer") is False
+                        for k in seen)
