@@ -181,10 +181,12 @@ def test_cars_tests_and_adjustments_match(study):
 
 
 def test_blocking_does_not_change_numbers(study, monkeypatch):
-    """Tiny blocks in the kernel and the SQ test give the same bits as the defaults."""
+    """Tiny blocks in the kernel (on two threads) and the SQ test give the same bits as one
+    block each."""
     res, _ = study
     frame, assets = synthetic_returns()
     monkeypatch.setattr(estimation, "BLOCK_ELEMENTS", 1000)
+    monkeypatch.setattr(estimation, "THREADS", 2)
     monkeypatch.setattr(per_asset, "SQ_BLOCK_ROWS", 7)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
