@@ -197,8 +197,8 @@ def fit_batch(
     The asset-events are processed in blocks of about :data:`BLOCK_ELEMENTS`
     estimation-window values: each block gathers its windows (no copy of the full history
     per event), forms the normal equations of every asset-event with one batched product,
-    solves them all at once, and writes the residuals into the output. Blocks of events are
-    shared among :data:`THREADS` threads. Memory is the output, proportional to (events x
+    solves them all at once, and writes the residuals into the output. The blocks are shared
+    among :data:`THREADS` threads. Memory is the output, proportional to (events x
     assets x window length), plus a few block-sized work arrays per thread.
 
     Parameters
@@ -247,12 +247,12 @@ def fit_batch(
     e_step = max(1, BLOCK_ELEMENTS // (a_step * max(L1, 1)))
     upper = np.triu_indices(k)
 
-    def fit_events(blocks: list[slice]) -> None:
-        """Fit the asset-events of ``blocks`` of events, with work arrays of its own."""
+    def fit_blocks(blocks: list[tuple[slice, slice]]) -> None:
+        """Fit the asset-events of ``blocks`` (events, assets), with work arrays of its own."""
         # Work arrays shared by the blocks (fresh ones per block would be page-faulted).
         y_buf, w_buf, dev_buf = (np.empty((e_step, a_step, L1)) for _ in range(3))
         unused_buf = np.empty((e_step, a_step, L1), dtype=bool)
-        for ev in blocks:
+        for ev, at in blocks:
             d0 = day0[ev]
             ne = len(d0)
             usable = _windows(x_ok_est, d0, est_taus)  # (e, L1)
@@ -263,64 +263,63 @@ def fit_batch(
             # sums do not depend on its position in the block).
             Xa = np.concatenate([_windows(X0, d0, est_taus), np.ones((ne, 1, L1))], axis=1)
             cross = np.concatenate([Xa[:, upper[0]] * Xa[:, upper[1]], Xa[:, k:]], axis=1)
-            for a0 in range(0, A, a_step):
-                at = slice(a0, min(a0 + a_step, A))
-                na = at.stop - a0
-                y, w, dev = y_buf[:ne, :na], w_buf[:ne, :na], dev_buf[:ne, :na]
-                unused = unused_buf[:ne, :na]
-                _windows(returns[:, at], d0, est_taus, out=y)  # (e, a, L1)
-                if offset is not None:
-                    y -= offset
-                np.isfinite(y, out=unused)
-                np.logical_not(unused, out=unused)
-                if not usable.all():
-                    unused |= ~usable[:, None, :]
-                np.copyto(y, 0.0, where=unused)  # y is now zero on unused days
-                np.subtract(1.0, unused, out=w)  # weights 0/1
-                moments = np.einsum("eal,epl->eap", w, cross)  # (e, a, k(k+1)/2 + 1)
-                xy = np.einsum("eal,ekl->eak", y, Xa)  # (e, a, k + 1)
-                n = np.rint(moments[..., -1]).astype(np.intp)
+            na = at.stop - at.start
+            y, w, dev = y_buf[:ne, :na], w_buf[:ne, :na], dev_buf[:ne, :na]
+            unused = unused_buf[:ne, :na]
+            _windows(returns[:, at], d0, est_taus, out=y)  # (e, a, L1)
+            if offset is not None:
+                y -= offset
+            np.isfinite(y, out=unused)
+            np.logical_not(unused, out=unused)
+            if not usable.all():
+                unused |= ~usable[:, None, :]
+            np.copyto(y, 0.0, where=unused)  # y is now zero on unused days
+            np.subtract(1.0, unused, out=w)  # weights 0/1
+            moments = np.einsum("eal,epl->eap", w, cross)  # (e, a, k(k+1)/2 + 1)
+            xy = np.einsum("eal,ekl->eak", y, Xa)  # (e, a, k + 1)
+            n = np.rint(moments[..., -1]).astype(np.intp)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ybar = xy[..., k] / n
+            # Total sum of squares about the mean, over the used days only.
+            np.subtract(y, ybar[..., None], out=dev)
+            np.copyto(dev, 0.0, where=unused)
+            sst = np.einsum("eal,eal->ea", dev, dev)
+            out = resid[ev, at]
+            if k:
+                xtx = np.empty((ne, na, k, k))
+                xtx[..., upper[0], upper[1]] = xtx[..., upper[1], upper[0]] = moments[..., :-1]
+                inv, ok = _solve_normal_equations(xtx)
+                theta = np.einsum("eakl,eal->eak", inv, xy[..., :k])
+                xtx_inv[ev, at], params[ev, at], det_ok[ev, at] = inv, theta, ok
+                np.einsum("eak,ekl->eal", theta, Xa[:, :k], out=out)
+                np.subtract(y, out, out=out)
+                np.copyto(out, 0.0, where=unused)
+            else:
+                out[...] = y
+            ss = np.einsum("eal,eal->ea", out, out)
+            if sigma_ddof == "1":
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    ybar = xy[..., k] / n
-                # Total sum of squares about the mean, over the used days only.
-                np.subtract(y, ybar[..., None], out=dev)
+                    rbar = out.sum(axis=2) / n
+                np.subtract(out, rbar[..., None], out=dev)
                 np.copyto(dev, 0.0, where=unused)
-                sst = np.einsum("eal,eal->ea", dev, dev)
-                out = resid[ev, at]
+                ssr, div = np.einsum("eal,eal->ea", dev, dev), n - 1
+            else:
+                ssr, div = ss, n - k
+            with np.errstate(invalid="ignore", divide="ignore"):
+                sigma[ev, at] = np.sqrt(ssr / div)
                 if k:
-                    xtx = np.empty((ne, na, k, k))
-                    xtx[..., upper[0], upper[1]] = xtx[..., upper[1], upper[0]] = moments[..., :-1]
-                    inv, ok = _solve_normal_equations(xtx)
-                    theta = np.einsum("eakl,eal->eak", inv, xy[..., :k])
-                    xtx_inv[ev, at], params[ev, at], det_ok[ev, at] = inv, theta, ok
-                    np.einsum("eak,ekl->eal", theta, Xa[:, :k], out=out)
-                    np.subtract(y, out, out=out)
-                    np.copyto(out, 0.0, where=unused)
-                else:
-                    out[...] = y
-                ss = np.einsum("eal,eal->ea", out, out)
-                if sigma_ddof == "1":
-                    with np.errstate(invalid="ignore", divide="ignore"):
-                        rbar = out.sum(axis=2) / n
-                    np.subtract(out, rbar[..., None], out=dev)
-                    np.copyto(dev, 0.0, where=unused)
-                    ssr, div = np.einsum("eal,eal->ea", dev, dev), n - 1
-                else:
-                    ssr, div = ss, n - k
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    sigma[ev, at] = np.sqrt(ssr / div)
-                    if k:
-                        r2[ev, at] = 1.0 - ss / sst
-                nobs[ev, at] = n
-                np.copyto(out, np.nan, where=unused)
+                    r2[ev, at] = 1.0 - ss / sst
+            nobs[ev, at] = n
+            np.copyto(out, np.nan, where=unused)
 
-    blocks = [slice(e0, min(e0 + e_step, E)) for e0 in range(0, E, e_step)]
+    blocks = [(slice(e0, min(e0 + e_step, E)), slice(a0, min(a0 + a_step, A)))
+              for e0 in range(0, E, e_step) for a0 in range(0, A, a_step)]
     workers = min(THREADS, len(blocks))
     if workers > 1:
         with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(fit_events, [blocks[i::workers] for i in range(workers)]))
+            list(pool.map(fit_blocks, [blocks[i::workers] for i in range(workers)]))
     else:
-        fit_events(blocks)
+        fit_blocks(blocks)
 
     status = np.full((E, A), STATUS_OK)
     status[~det_ok] = STATUS_SINGULAR
