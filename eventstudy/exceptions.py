@@ -19,7 +19,6 @@ __all__ = [
     "EventError",
     "EventStudyError",
     "EventStudyWarning",
-    "InsufficientDataError",
     "InvalidIndexError",
     "InvalidPriceError",
     "SpecificationError",
@@ -70,10 +69,6 @@ class InvalidPriceError(DataError):
 
 class DataCoverageError(DataError):
     """Requested dates lie outside the data (event before the first or after the last session)."""
-
-
-class InsufficientDataError(DataError):
-    """Too few observations for the requested estimation window."""
 
 
 class DownloadError(EventStudyError, RuntimeError):
