@@ -14,6 +14,7 @@ inapplicable test does not stop a battery.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -201,6 +202,17 @@ class Cluster:
     rows: np.ndarray
     corr: np.ndarray
 
+    @functools.cached_property
+    def offdiag(self) -> tuple[float, int]:
+        """Sum and count of the finite off-diagonal correlations (the diagonal is 1)."""
+        return _offdiag(self.corr)
+
+
+def _offdiag(corr: np.ndarray) -> tuple[float, int]:
+    finite = np.isfinite(corr)
+    n = corr.shape[0]
+    return float(np.where(finite, corr, 0.0).sum()) - n, int(finite.sum()) - n
+
 
 def day0_clusters(panel: ARPanel) -> list[np.ndarray]:
     """Row positions of the asset-events grouped by ``keys["day0"]`` (same calendar days)."""
@@ -266,10 +278,11 @@ def mean_cross_correlation(clusters: list[Cluster], used: np.ndarray) -> tuple[f
         ng = int(keep.sum())
         if ng < 2:
             continue
-        sub = c.corr[np.ix_(keep, keep)]
-        off = sub[~np.eye(ng, dtype=bool)]
-        if not np.isfinite(off).any():
+        # All of a cluster is the usual case: its sums are computed once for every window.
+        off_sum, count = c.offdiag if ng == c.rows.size else _offdiag(
+            c.corr[np.ix_(keep, keep)])
+        if count == 0:
             return np.nan, ("the cross-correlation of estimation residuals is undefined "
                             "(fewer than 3 common estimation days in every pair of an event date)")
-        total += ng * (ng - 1) * float(np.nanmean(off))
+        total += ng * (ng - 1) * off_sum / count
     return total / (n * (n - 1)), ""
