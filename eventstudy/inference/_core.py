@@ -197,14 +197,35 @@ def cross_sectional_t(x: np.ndarray, alternative: str, what: str) -> Outcome:
 # --- event-date clusters and the average cross-correlation ------------------------------------
 @dataclass(frozen=True)
 class Cluster:
-    """Asset-events that share day 0, with their estimation-residual correlation matrix."""
+    """Asset-events that share day 0, with their estimation residuals (rows x days)."""
 
     rows: np.ndarray
-    corr: np.ndarray
+    resid: np.ndarray
+
+    @functools.cached_property
+    def corr(self) -> np.ndarray:
+        """Pairwise-complete correlation matrix of the residuals (see :func:`pairwise_corr`)."""
+        return pairwise_corr(self.resid)
 
     @functools.cached_property
     def offdiag(self) -> tuple[float, int]:
-        """Sum and count of the finite off-diagonal correlations (the diagonal is 1)."""
+        r"""Sum and count of the finite off-diagonal correlations (the diagonal is 1).
+
+        Without missing days (other than days no row has) every pair shares all days, and
+        with rows :math:`z_i` scaled to mean 0 and norm 1,
+        :math:`\sum_{i\ne j} r_{ij} = \lVert\sum_i z_i\rVert^2 - n`: O(n L) instead of the
+        O(n^2 L) correlation matrix.
+        """
+        x = self.resid
+        n = x.shape[0]
+        # Days no row has (e.g. excluded for contamination) do not enter any pair.
+        x = x[:, np.isfinite(x).any(axis=0)]
+        if x.shape[1] >= 3 and np.isfinite(x).all():
+            dev = x - x.mean(axis=1, keepdims=True)
+            norm = np.sqrt((dev**2).sum(axis=1))
+            if (norm > 0).all():
+                z = dev / norm[:, None]
+                return float((z.sum(axis=0) ** 2).sum()) - n, n * (n - 1)
         return _offdiag(self.corr)
 
 
@@ -249,7 +270,7 @@ def clusters_with_corr(panel: ARPanel) -> list[Cluster]:
 
     Asset-events alone on their day 0 have no cross-correlation to estimate and are left out.
     """
-    return [Cluster(rows, pairwise_corr(panel.est_resid[rows]))
+    return [Cluster(rows, panel.est_resid[rows])
             for rows in day0_clusters(panel) if rows.size > 1]
 
 
