@@ -31,6 +31,7 @@ __all__ = [
     "DataFrameProvider",
     "PriceProvider",
     "check_price_frame",
+    "check_returns_frame",
     "resolve_provider",
     "validate_dates_index",
 ]
@@ -136,6 +137,39 @@ def check_price_frame(prices: pd.DataFrame, what: str = "prices") -> pd.DataFram
     return out
 
 
+def check_returns_frame(returns: pd.DataFrame, what: str = "returns") -> pd.DataFrame:
+    """Validate a wide returns frame (dates x tickers) and return a clean float copy.
+
+    Raises
+    ------
+    EmptyDataError
+        If the frame has no rows or no columns.
+    InvalidIndexError
+        On bad dates (see :func:`validate_dates_index`).
+    InvalidPriceError
+        On non-numeric or infinite returns (NaN marks a missing day and is allowed).
+    """
+    if not isinstance(returns, pd.DataFrame) or returns.empty:
+        raise EmptyDataError(f"{what} is empty: no rows or no ticker columns.")
+    out = returns.copy()
+    out.index = validate_dates_index(out.index, what)
+    out.columns = [str(c) for c in out.columns]
+    try:
+        out = out.astype(float)
+    except (ValueError, TypeError) as exc:
+        raise InvalidPriceError(f"{what}: returns must be numeric ({exc}).") from None
+    values = out.to_numpy()
+    bad = np.isinf(values)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise InvalidPriceError(
+            f"{what}: {int(bad.sum())} infinite return(s), first {out.columns[c]} on "
+            f"{out.index[r].date()} = {values[r, c]}; replace them with NaN (a missing "
+            "day) or fix the source (a zero price before a return is computed)."
+        )
+    return out
+
+
 class DataFrameProvider:
     """A provider over a wide DataFrame already in memory (dates x tickers).
 
@@ -152,28 +186,8 @@ class DataFrameProvider:
         from eventstudy._typing import DATA_KINDS, check_option
 
         self.kind = check_option("data_kind", kind, DATA_KINDS)
-        if kind == "prices":
-            self.frame = check_price_frame(frame, "data")
-        else:
-            if not isinstance(frame, pd.DataFrame) or frame.empty:
-                raise EmptyDataError("data is empty: no rows or no ticker columns.")
-            out = frame.copy()
-            out.index = validate_dates_index(out.index, "data")
-            out.columns = [str(c) for c in out.columns]
-            try:
-                out = out.astype(float)
-            except (ValueError, TypeError) as exc:
-                raise InvalidPriceError(f"data: returns must be numeric ({exc}).") from None
-            values = out.to_numpy()
-            bad = np.isinf(values)
-            if bad.any():
-                r, c = np.argwhere(bad)[0]
-                raise InvalidPriceError(
-                    f"data: {int(bad.sum())} infinite return(s), first {out.columns[c]} on "
-                    f"{out.index[r].date()} = {values[r, c]}; replace them with NaN (a missing "
-                    "day) or fix the source (a zero price before a return is computed)."
-                )
-            self.frame = out
+        checked = check_price_frame if kind == "prices" else check_returns_frame
+        self.frame = checked(frame, "data")
 
     def __repr__(self) -> str:
         idx = self.frame.index

@@ -37,12 +37,10 @@ import numpy as np
 import pandas as pd
 
 from eventstudy._typing import DATA_KINDS, DateLike, check_option
-from eventstudy.data.base import check_price_frame, validate_dates_index
+from eventstudy.data.base import check_price_frame, check_returns_frame
 from eventstudy.exceptions import (
     DataError,
-    EmptyDataError,
     InvalidIndexError,
-    InvalidPriceError,
     UnknownTickerError,
 )
 
@@ -124,7 +122,7 @@ def write_partitioned(
         row_group_size < 1
     ):
         raise DataError(f"row_group_size={row_group_size!r} must be a positive integer.")
-    clean = _clean_frame(frame, kind)
+    clean = (check_price_frame if kind == "prices" else check_returns_frame)(frame, "frame")
     fs, root = _filesystem(path, filesystem)
     existing = fs.get_file_info(pafs.FileSelector(root, allow_not_found=True, recursive=False))
     if existing:
@@ -160,23 +158,6 @@ def write_partitioned(
         pq.write_table(table, file, filesystem=fs, row_group_size=row_group_size)
         written.append(file)
     return written
-
-
-def _clean_frame(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
-    if kind == "prices":
-        return check_price_frame(frame, "frame")
-    if not isinstance(frame, pd.DataFrame) or frame.empty:
-        raise EmptyDataError("frame is empty: no rows or no ticker columns.")
-    out = frame.copy()
-    out.index = validate_dates_index(out.index, "frame")
-    out.columns = [str(c) for c in out.columns]
-    try:
-        out = out.astype(float)
-    except (ValueError, TypeError) as exc:
-        raise DataError(f"frame must be numeric ({exc}).") from None
-    if np.isinf(out.to_numpy()).any():
-        raise InvalidPriceError("frame: returns contain infinite values.")
-    return out
 
 
 class ParquetReturnsProvider:
