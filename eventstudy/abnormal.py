@@ -33,7 +33,8 @@ Literature*, 35(1), 13–39.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -94,6 +95,9 @@ class ARPanel:
     normal: np.ndarray
     log_returns: bool = False
     prediction_error: bool = True
+    # CARs and their variances by window: every test of a battery asks for the same ones.
+    _memo: dict[tuple[str, int, int], np.ndarray] = field(
+        default_factory=dict, init=False, repr=False)
 
     def __len__(self) -> int:
         return self.ar.shape[0]
@@ -104,10 +108,17 @@ class ARPanel:
         return self.nobs - self.k
 
     def subset(self, rows: np.ndarray | slice) -> ARPanel:
-        """The asset-events selected by ``rows`` (boolean mask or integer positions)."""
+        """The asset-events selected by ``rows`` (boolean mask or integer positions).
+
+        A contiguous run of rows shares memory with this panel (views, no copy).
+        """
         positions = np.arange(len(self))[rows]
+        take: np.ndarray | slice = positions
+        if positions.size and np.array_equal(
+                positions, np.arange(positions[0], positions[0] + positions.size)):
+            take = slice(int(positions[0]), int(positions[0]) + positions.size)
         fields = {
-            name: getattr(self, name)[positions]
+            name: getattr(self, name)[take]
             for name in ("ar", "est_resid", "sigma", "nobs", "k", "x_event", "xtx_inv",
                          "returns", "normal")
         }
@@ -152,9 +163,21 @@ class ARPanel:
         extra = self.pe_quadratic(self.x_event) if self.prediction_error else 0.0
         return self.sigma[:, None] ** 2 * (1.0 + extra)
 
+    def _memoized(
+        self, name: str, start: int, end: int, compute: Callable[[], np.ndarray]
+    ) -> np.ndarray:
+        """``compute()`` for the window, computed once and returned read-only."""
+        key = (name, start, end)
+        if key not in self._memo:
+            value = compute()
+            value.flags.writeable = False
+            self._memo[key] = value
+        return self._memo[key]
+
     def car(self, start: int, end: int) -> np.ndarray:
         """Cumulative abnormal return over days ``start..end``; NaN if a day is missing."""
-        return self.ar[:, self.window_slice(start, end)].sum(axis=1)
+        sl = self.window_slice(start, end)
+        return self._memoized("car", start, end, lambda: self.ar[:, sl].sum(axis=1))
 
     def car_var(self, start: int, end: int) -> np.ndarray:
         r"""Exact variance of the CAR over ``start..end`` (cross-day covariances included).
@@ -163,9 +186,14 @@ class ARPanel:
         window's regressor rows (CLM eq. 4.4.11).
         """
         sl = self.window_slice(start, end)
-        length = sl.stop - sl.start
-        extra = self.pe_quadratic(self.x_event[:, sl].sum(axis=1)) if self.prediction_error else 0.0
-        return self.sigma**2 * (length + extra)
+
+        def compute() -> np.ndarray:
+            length = sl.stop - sl.start
+            if not self.prediction_error:
+                return self.sigma**2 * length
+            return self.sigma**2 * (length + self.pe_quadratic(self.x_event[:, sl].sum(axis=1)))
+
+        return self._memoized("car_var", start, end, compute)
 
     def car_path(self, start: int, end: int) -> np.ndarray:
         """CAR from ``start`` through each day up to ``end``, shape (N, end-start+1)."""

@@ -192,7 +192,7 @@ class EventStudyResults:
         if include_market:
             return self.panel
         keep = (self.panel.keys["asset"] != self.settings.get("market")).to_numpy()
-        return self.panel.subset(keep) if keep.any() else self.panel
+        return self.panel.subset(keep) if keep.any() and not keep.all() else self.panel
 
     def tests(
         self,

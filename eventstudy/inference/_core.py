@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy import sparse
 
 from eventstudy._typing import ALTERNATIVES, check_option, check_window
 from eventstudy.abnormal import ARPanel
@@ -196,43 +197,176 @@ def cross_sectional_t(x: np.ndarray, alternative: str, what: str) -> Outcome:
 
 # --- event-date clusters and the average cross-correlation ------------------------------------
 @dataclass(frozen=True)
+class _Rows:
+    """Rows of residuals prepared once for many pairwise-complete correlations.
+
+    Each row is centred on its own mean (correlations do not change; the one-pass sums below
+    then do not cancel), missing days are 0 in ``x0`` and 1 in ``missing``.
+    """
+
+    x0: np.ndarray
+    x0sq: np.ndarray
+    missing: np.ndarray | sparse.csr_array
+    n_missing: np.ndarray
+    constant: np.ndarray
+
+    @classmethod
+    def of(cls, x: np.ndarray) -> _Rows:
+        finite = np.isfinite(x)
+        count = finite.sum(axis=1)
+        x0 = np.where(finite, x, 0.0)
+        with np.errstate(invalid="ignore"):
+            means = np.nan_to_num(x0.sum(axis=1) / count)
+        x0 = np.where(finite, x0 - means[:, None], 0.0)
+        # A constant row has zero variance over any days (rounding would not say so exactly).
+        constant = ~(np.where(finite, x, -np.inf).max(axis=1)
+                     > np.where(finite, x, np.inf).min(axis=1))
+        n_missing = x.shape[1] - count
+        # Few missing days is the usual case: a sparse indicator makes its products cheap.
+        dense = n_missing.sum() > 0.05 * x.size
+        missing = (~finite).astype(float) if dense else sparse.csr_array(~finite, dtype=float)
+        return cls(x0, x0**2, missing, n_missing, constant)
+
+    def take(self, rows: np.ndarray) -> _Rows:
+        return _Rows(self.x0[rows], self.x0sq[rows], self.missing[rows], self.n_missing[rows],
+                     self.constant[rows])
+
+
+def _dense(product: np.ndarray | sparse.sparray) -> np.ndarray:
+    return product.toarray() if sparse.issparse(product) else np.asarray(product)
+
+
+def _corr(a: _Rows, b: _Rows, min_periods: int = 3) -> np.ndarray:
+    """Pairwise-complete correlations of the rows of ``a`` with those of ``b``.
+
+    One dense product of the zero-filled rows; the sums over a pair's common days are each
+    row's totals less its values on the other row's missing days (products with the
+    missing-day indicators).
+    """
+    length = a.x0.shape[1]
+    n = length - a.n_missing[:, None] - b.n_missing + _dense(a.missing @ b.missing.T)
+    sa = a.x0.sum(axis=1)[:, None] - _dense(b.missing @ a.x0.T).T  # a_i over b_j's days
+    sb = b.x0.sum(axis=1) - _dense(a.missing @ b.x0.T)
+    saa = a.x0sq.sum(axis=1)[:, None] - _dense(b.missing @ a.x0sq.T).T
+    sbb = b.x0sq.sum(axis=1) - _dense(a.missing @ b.x0sq.T)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = a.x0 @ b.x0.T - sa * sb / n
+        r = cov / np.sqrt((saa - sa**2 / n) * (sbb - sb**2 / n))
+    r[(n < min_periods) | ~np.isfinite(r)] = np.nan
+    r[a.constant] = np.nan
+    r[:, b.constant] = np.nan
+    return np.clip(r, -1.0, 1.0)
+
+
+def pairwise_corr(
+    x: np.ndarray, y: np.ndarray | None = None, min_periods: int = 3
+) -> np.ndarray:
+    """Pearson correlations between the rows of ``x`` and of ``y`` over the days both have.
+
+    Pairwise-complete, like :meth:`pandas.DataFrame.corr`, but vectorized: each pair uses its
+    own common days and its own means. Pairs with fewer than ``min_periods`` common days, or
+    with zero variance over them, are NaN. Without ``y``, the rows of ``x`` with each other
+    (diagonal 1).
+    """
+    a = _Rows.of(x)
+    r = _corr(a, a if y is None else _Rows.of(y), min_periods)
+    if y is None:
+        np.fill_diagonal(r, 1.0)
+    return r
+
+
+@dataclass(frozen=True)
 class Cluster:
-    """Asset-events that share day 0, with their estimation residuals (rows x days)."""
+    """Asset-events that share day 0, with their estimation residuals (rows x days).
+
+    Days no row has (e.g. excluded for contamination) are dropped from ``resid``: they enter
+    no pair.
+    """
 
     rows: np.ndarray
     resid: np.ndarray
 
-    @functools.cached_property
-    def corr(self) -> np.ndarray:
-        """Pairwise-complete correlation matrix of the residuals (see :func:`pairwise_corr`)."""
-        return pairwise_corr(self.resid)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "resid", self.resid[:, np.isfinite(self.resid).any(axis=0)])
 
     @functools.cached_property
-    def offdiag(self) -> tuple[float, int]:
-        r"""Sum and count of the finite off-diagonal correlations (the diagonal is 1).
+    def _prepared(self) -> _Rows:
+        return _Rows.of(self.resid)
 
-        Without missing days (other than days no row has) every pair shares all days, and
-        with rows :math:`z_i` scaled to mean 0 and norm 1,
-        :math:`\sum_{i\ne j} r_{ij} = \lVert\sum_i z_i\rVert^2 - n`: O(n L) instead of the
-        O(n^2 L) correlation matrix.
+    def _corr_rows(self, of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Correlations of rows ``of`` with every row (0 where not finite), and finiteness.
+
+        A row with itself is not a pair: that entry is 0 and not finite.
         """
-        x = self.resid
-        n = x.shape[0]
-        # Days no row has (e.g. excluded for contamination) do not enter any pair.
-        x = x[:, np.isfinite(x).any(axis=0)]
-        if x.shape[1] >= 3 and np.isfinite(x).all():
-            dev = x - x.mean(axis=1, keepdims=True)
-            norm = np.sqrt((dev**2).sum(axis=1))
-            if (norm > 0).all():
-                z = dev / norm[:, None]
-                return float((z.sum(axis=0) ** 2).sum()) - n, n * (n - 1)
-        return _offdiag(self.corr)
+        r = _corr(self._prepared.take(of), self._prepared)
+        r[np.arange(of.size), of] = np.nan
+        finite = np.isfinite(r)
+        return np.where(finite, r, 0.0), finite
 
+    @functools.cached_property
+    def totals(self) -> tuple[float, int]:
+        r"""Sum and count of the finite correlations :math:`r_{ij}`, :math:`i\ne j`.
 
-def _offdiag(corr: np.ndarray) -> tuple[float, int]:
-    finite = np.isfinite(corr)
-    n = corr.shape[0]
-    return float(np.where(finite, corr, 0.0).sum()) - n, int(finite.sum()) - n
+        The same numbers as summing :func:`pairwise_corr` off its diagonal, in O(n L) for
+        rows without missing days: with those rows :math:`z_i` scaled to mean 0 and norm 1
+        (all pairs share all days), :math:`\sum_{i\ne j} r_{ij} = \lVert\sum_i z_i\rVert^2 -
+        n`. Only the pairs involving a row with missing days need their own correlations.
+        """
+        rows = self._prepared
+        complete = rows.n_missing == 0
+        total, count = 0.0, 0
+        if self.resid.shape[1] >= 3:
+            varies = complete & ~rows.constant  # zero variance: no finite correlation
+            z = rows.x0[varies] / np.sqrt(rows.x0sq[varies].sum(axis=1))[:, None]
+            total = float((z.sum(axis=0) ** 2).sum()) - z.shape[0]
+            count = z.shape[0] * (z.shape[0] - 1)
+        gappy = np.flatnonzero(~complete)
+        if gappy.size:
+            r0, finite = self._corr_rows(gappy)
+            # A pair of a gappy and a complete row is one entry here, two ordered pairs.
+            total += 2.0 * r0.sum() - r0[:, gappy].sum()
+            count += 2 * int(finite.sum()) - int(finite[:, gappy].sum())
+        return total, count
+
+    def pair_sums(self, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r"""Sum and count of the finite correlations over ordered pairs of kept rows.
+
+        Parameters
+        ----------
+        keep : ndarray of bool, shape (W, n)
+            Rows kept, for each of ``W`` windows.
+
+        Returns
+        -------
+        sums : ndarray of float, shape (W,)
+        counts : ndarray of int, shape (W,)
+
+        Notes
+        -----
+        From the cluster totals by taking out each window's dropped rows :math:`E`:
+        :math:`\sum_{i\ne j\in K} r_{ij} = \sum_{i\ne j} r_{ij} - 2\sum_{e\in E} S_e +
+        \sum_{e\ne e'\in E} r_{ee'}` with :math:`S_e` the off-diagonal row sum of row
+        :math:`e`. Only the rows dropped in some window get their correlations computed, once
+        for all windows; a window that drops most rows is summed directly.
+        """
+        total, count = self.totals
+        sums = np.full(keep.shape[0], total)
+        counts = np.full(keep.shape[0], count)
+        drop = ~keep
+        few = (drop.any(axis=1)) & (2 * drop.sum(axis=1) <= keep.shape[1])
+        for w in np.flatnonzero(drop.any(axis=1) & ~few):
+            sums[w], counts[w] = Cluster(self.rows[keep[w]], self.resid[keep[w]]).totals
+        if few.any():
+            dropped = np.flatnonzero(drop[few].any(axis=0))
+            r0, finite = self._corr_rows(dropped)
+            by_row, n_by_row = r0.sum(axis=1), finite.sum(axis=1)
+            d = drop[few][:, dropped].astype(float)  # (windows, dropped rows)
+            among = np.einsum("wi,ij,wj->w", d, r0[:, dropped], d)
+            n_among = np.einsum("wi,ij,wj->w", d, finite[:, dropped].astype(float), d)
+            sums[few] = total - 2.0 * d @ by_row + among
+            counts[few] = count - 2 * np.rint(d @ n_by_row).astype(int) + np.rint(
+                n_among).astype(int)
+        return sums, counts
 
 
 def day0_clusters(panel: ARPanel) -> list[np.ndarray]:
@@ -243,30 +377,8 @@ def day0_clusters(panel: ARPanel) -> list[np.ndarray]:
     return np.split(order, bounds)
 
 
-def pairwise_corr(x: np.ndarray, min_periods: int = 3) -> np.ndarray:
-    """Pearson correlations between the rows of ``x`` over the columns both rows have.
-
-    Pairwise-complete, like :meth:`pandas.DataFrame.corr`, but vectorized: each pair uses its
-    own common days and its own means. Pairs with fewer than ``min_periods`` common days, or
-    with zero variance over them, are NaN. The diagonal is 1.
-    """
-    m = np.isfinite(x).astype(float)
-    x0 = np.where(m > 0, x, 0.0)
-    n = m @ m.T
-    sx = x0 @ m.T  # sum of row i over the days row j has
-    sxx = (x0**2) @ m.T
-    sxy = x0 @ x0.T
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cov = sxy - sx * sx.T / n
-        var_i = sxx - sx**2 / n
-        r = cov / np.sqrt(var_i * var_i.T)
-    r[(n < min_periods) | ~np.isfinite(r)] = np.nan
-    np.fill_diagonal(r, 1.0)
-    return np.clip(r, -1.0, 1.0)
-
-
 def clusters_with_corr(panel: ARPanel) -> list[Cluster]:
-    """Day-0 clusters of two or more asset-events, with the correlations of their residuals.
+    """Day-0 clusters of two or more asset-events, with their estimation residuals.
 
     Asset-events alone on their day 0 have no cross-correlation to estimate and are left out.
     """
@@ -274,7 +386,9 @@ def clusters_with_corr(panel: ARPanel) -> list[Cluster]:
             for rows in day0_clusters(panel) if rows.size > 1]
 
 
-def mean_cross_correlation(clusters: list[Cluster], used: np.ndarray) -> tuple[float, str]:
+def mean_cross_correlation(
+    clusters: list[Cluster], used: np.ndarray
+) -> list[tuple[float, str]]:
     r"""Average cross-correlation :math:`\bar r` over all pairs of the ``used`` asset-events.
 
     Pairs in different day-0 clusters count as uncorrelated (their event days are different
@@ -283,27 +397,38 @@ def mean_cross_correlation(clusters: list[Cluster], used: np.ndarray) -> tuple[f
 
     .. math:: \bar r = \frac{\sum_g n_g(n_g-1)\,\bar r_g}{n(n-1)}.
 
+    Parameters
+    ----------
+    clusters : list of Cluster
+        From :func:`clusters_with_corr`.
+    used : ndarray of bool, shape (W, N)
+        Asset-events used, for each of ``W`` windows (all windows at once: the correlations
+        of asset-events some window leaves out are computed once).
+
     Returns
     -------
-    rbar : float
-        NaN if a cluster with two or more asset-events has no pair with enough common days.
-    note : str
-        Empty, or the reason ``rbar`` is NaN.
+    list of (float, str)
+        For each window, :math:`\bar r` and a note: empty, or the reason :math:`\bar r` is NaN
+        (a cluster with two or more used asset-events has no pair with enough common days).
     """
-    n = int(used.sum())
-    if n < 2:
-        return 0.0, ""
-    total = 0.0
+    n = used.sum(axis=1)
+    weighted = np.zeros(used.shape[0])
+    undefined = np.zeros(used.shape[0], dtype=bool)
     for c in clusters:
-        keep = used[c.rows]
-        ng = int(keep.sum())
-        if ng < 2:
-            continue
-        # All of a cluster is the usual case: its sums are computed once for every window.
-        off_sum, count = c.offdiag if ng == c.rows.size else _offdiag(
-            c.corr[np.ix_(keep, keep)])
-        if count == 0:
-            return np.nan, ("the cross-correlation of estimation residuals is undefined "
-                            "(fewer than 3 common estimation days in every pair of an event date)")
-        total += ng * (ng - 1) * off_sum / count
-    return total / (n * (n - 1)), ""
+        keep = used[:, c.rows]
+        ng = keep.sum(axis=1)
+        off_sum, count = c.pair_sums(keep)
+        pairs = ng >= 2
+        undefined |= pairs & (count == 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            weighted += np.where(pairs & (count > 0), ng * (ng - 1) * off_sum / count, 0.0)
+    out = []
+    for w in range(used.shape[0]):
+        if n[w] < 2:
+            out.append((0.0, ""))
+        elif undefined[w]:
+            out.append((np.nan, "the cross-correlation of estimation residuals is undefined "
+                        "(fewer than 3 common estimation days in every pair of an event date)"))
+        else:
+            out.append((weighted[w] / (n[w] * (n[w] - 1)), ""))
+    return out

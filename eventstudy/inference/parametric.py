@@ -345,10 +345,11 @@ def bmp(
     return run_windows("bmp", "E[SCAR] = 0", windows, alternative, conv, compute)
 
 
-_RBAR_NOTE = (
-    "Average cross-correlation r̄ of estimation residuals: pairwise-complete within each "
-    "day-0 cluster, zero across clusters"
-)
+def _rbars(panel: ARPanel, used: list[np.ndarray]) -> list[tuple[float, str]]:
+    """Average cross-correlation and note for each window's used asset-events."""
+    if not used:
+        return []
+    return mean_cross_correlation(clusters_with_corr(panel), np.stack(used))
 
 
 def kp(
@@ -407,15 +408,16 @@ def kp(
     """
     windows, alternative, conv = prepare(panel, windows, alternative, conventions)
     p = with_pe(panel, conv.prediction_error)
-    clusters = clusters_with_corr(p)
+    scars = {w: scar(p, *w) for w in windows}
+    rbars = dict(zip(scars, _rbars(p, [ok for _, ok in scars.values()]), strict=True))
 
     def compute(start: int, end: int) -> Outcome:
-        z, ok = scar(p, start, end)
+        z, ok = scars[start, end]
         base = cross_sectional_t(z[ok], alternative, "standardized CARs")
         if not np.isfinite(base.statistic):
             return base
         n = base.n
-        rbar, reason = mean_cross_correlation(clusters, ok)
+        rbar, reason = rbars[start, end]
         dist = t_dist(n - 1)
         if reason:
             return not_applicable(n, dist, reason)
@@ -471,13 +473,15 @@ def patell_adj(
     """
     windows, alternative, conv = prepare(panel, windows, alternative, conventions)
     p = with_pe(panel, conv.prediction_error)
-    clusters = clusters_with_corr(p)
+    patell_z = {w: _patell_z(p, *w) for w in windows}
+    rbars = dict(zip(patell_z, _rbars(p, [ok for _, ok, _ in patell_z.values()]),
+                     strict=True))
 
     def compute(start: int, end: int) -> Outcome:
-        stat, ok, reason = _patell_z(p, start, end)
+        stat, ok, reason = patell_z[start, end]
         n = int(ok.sum())
         if not reason:
-            rbar, reason = mean_cross_correlation(clusters, ok)
+            rbar, reason = rbars[start, end]
         if reason:
             return not_applicable(n, NORMAL, reason)
         if not 1 + (n - 1) * rbar > 0:

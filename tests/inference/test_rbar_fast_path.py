@@ -1,9 +1,10 @@
 """The O(nL) average correlation equals the pairwise-complete matrix where both apply."""
 
 import numpy as np
+import pytest
 import pandas as pd
 
-from eventstudy.inference._core import Cluster
+from eventstudy.inference._core import Cluster, pairwise_corr
 
 
 def _mean_offdiag_by_pandas(x: np.ndarray) -> tuple[float, int]:
@@ -17,7 +18,7 @@ def test_fast_path_matches_pairwise_correlations():
     common = rng.normal(size=120)
     x = 0.4 * common + rng.normal(size=(30, 120))
     x[:, [5, 50]] = np.nan  # days no asset has (contamination exclusions)
-    got = Cluster(np.arange(30), x).offdiag
+    got = Cluster(np.arange(30), x).totals
     want = _mean_offdiag_by_pandas(x)
     assert got[1] == want[1] == 30 * 29
     np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
@@ -27,7 +28,47 @@ def test_scattered_missing_days_use_the_pairwise_matrix():
     rng = np.random.default_rng(2)
     x = rng.normal(size=(8, 60))
     x[3, 10] = np.nan
-    got = Cluster(np.arange(8), x).offdiag
+    got = Cluster(np.arange(8), x).totals
     want = _mean_offdiag_by_pandas(x)
     assert got[1] == want[1]
     np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+
+
+def _gappy_rows(seed: int, n: int = 40, days: int = 90, missing: float = 0.02) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = 0.5 * rng.normal(size=days) + rng.normal(size=(n, days))
+    x[rng.random(x.shape) < missing] = np.nan
+    x[7, :] = np.nan
+    x[7, :2] = [0.1, 0.2]  # two common days at most: no correlation with anyone
+    x[9] = 0.3  # zero variance: no correlation either
+    return x
+
+
+@pytest.mark.parametrize("missing", [0.02, 0.3])  # sparse and dense missing-day indicators
+def test_totals_with_scattered_missing_days_match_pandas(missing):
+    x = _gappy_rows(3, missing=missing)
+    got = Cluster(np.arange(len(x)), x).totals
+    want = _mean_offdiag_by_pandas(x)
+    assert got[1] == want[1]
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+
+
+def test_pair_sums_of_kept_rows_match_pandas_on_each_subset():
+    x = _gappy_rows(4)
+    rng = np.random.default_rng(5)
+    keep = np.ones((4, len(x)), dtype=bool)  # windows: none, few and most rows dropped
+    for w, n_dropped in enumerate([1, 5, 30]):
+        keep[w + 1, rng.choice(len(x), n_dropped, replace=False)] = False
+    sums, counts = Cluster(np.arange(len(x)), x).pair_sums(keep)
+    for w in range(len(keep)):
+        want = _mean_offdiag_by_pandas(x[keep[w]])
+        assert counts[w] == want[1]
+        np.testing.assert_allclose(sums[w], want[0], rtol=1e-12)
+
+
+def test_pairwise_corr_between_two_row_sets_matches_pandas():
+    x = _gappy_rows(6)
+    full = pd.DataFrame(x.T).corr(min_periods=3).to_numpy()
+    got = pairwise_corr(x[:6], x)
+    np.testing.assert_allclose(got, full[:6], rtol=1e-12, atol=1e-14)
+    assert np.array_equal(np.isnan(got), np.isnan(full[:6]))
