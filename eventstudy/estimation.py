@@ -21,16 +21,16 @@ divisor by :math:`n_i-1` and centres the residuals, as R's ``sd()`` does.
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from eventstudy import _parallel
+from eventstudy._parallel import thread_map
 from eventstudy._typing import ALIGNMENT_POLICIES, DATA_KINDS, RETURN_TYPES, check_option
 from eventstudy.abnormal import ARPanel
 from eventstudy.calendar import TradingCalendar, get_calendar, parse_when
@@ -115,10 +115,6 @@ MAX_CONDITION = 1e12
 #: a small multiple of this, whatever the number of asset-events.
 BLOCK_ELEMENTS = 1 << 18
 
-#: Threads that fit blocks in parallel (numpy releases the GIL inside each operation; the
-#: blocks are independent, so the results do not depend on it). Set it to 1 where processes
-#: already use every core, e.g. in Dask workers.
-THREADS = min(4, os.cpu_count() or 1)
 
 
 def _windows(
@@ -198,8 +194,8 @@ def fit_batch(
     estimation-window values: each block gathers its windows (no copy of the full history
     per event), forms the normal equations of every asset-event with one batched product,
     solves them all at once, and writes the residuals into the output. The blocks are shared
-    among :data:`THREADS` threads. Memory is the output, proportional to (events x
-    assets x window length), plus a few block-sized work arrays per thread.
+    among :data:`eventstudy._parallel.THREADS` threads. Memory is the output, proportional
+    to (events x assets x window length), plus a few block-sized work arrays per thread.
 
     Parameters
     ----------
@@ -314,12 +310,8 @@ def fit_batch(
 
     blocks = [(slice(e0, min(e0 + e_step, E)), slice(a0, min(a0 + a_step, A)))
               for e0 in range(0, E, e_step) for a0 in range(0, A, a_step)]
-    workers = min(THREADS, len(blocks))
-    if workers > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(fit_blocks, [blocks[i::workers] for i in range(workers)]))
-    else:
-        fit_blocks(blocks)
+    workers = max(1, min(_parallel.THREADS, len(blocks)))
+    thread_map(fit_blocks, [blocks[i::workers] for i in range(workers)])
 
     status = np.full((E, A), STATUS_OK)
     status[~det_ok] = STATUS_SINGULAR

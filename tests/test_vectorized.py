@@ -19,6 +19,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 import eventstudy as es
+import eventstudy._parallel as _parallel
 import eventstudy.estimation as estimation
 import eventstudy.inference.per_asset as per_asset
 from eventstudy.calendar import get_calendar
@@ -186,7 +187,7 @@ def test_blocking_does_not_change_numbers(study, monkeypatch):
     res, _ = study
     frame, assets = synthetic_returns()
     monkeypatch.setattr(estimation, "BLOCK_ELEMENTS", 1000)
-    monkeypatch.setattr(estimation, "THREADS", 2)
+    monkeypatch.setattr(_parallel, "THREADS", 2)
     monkeypatch.setattr(per_asset, "SQ_BLOCK_ROWS", 7)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)

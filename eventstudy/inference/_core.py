@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import sparse
 
+from eventstudy._parallel import thread_map
 from eventstudy._typing import ALTERNATIVES, check_option, check_window
 from eventstudy.abnormal import ARPanel
 from eventstudy.conventions import Conventions, get_conventions
@@ -206,6 +207,8 @@ class _Rows:
 
     x0: np.ndarray
     x0sq: np.ndarray
+    total: np.ndarray
+    total_sq: np.ndarray
     missing: np.ndarray | sparse.csr_array
     n_missing: np.ndarray
     constant: np.ndarray
@@ -225,11 +228,12 @@ class _Rows:
         # Few missing days is the usual case: a sparse indicator makes its products cheap.
         dense = n_missing.sum() > 0.05 * x.size
         missing = (~finite).astype(float) if dense else sparse.csr_array(~finite, dtype=float)
-        return cls(x0, x0**2, missing, n_missing, constant)
+        x0sq = x0**2
+        return cls(x0, x0sq, x0.sum(axis=1), x0sq.sum(axis=1), missing, n_missing, constant)
 
     def take(self, rows: np.ndarray) -> _Rows:
-        return _Rows(self.x0[rows], self.x0sq[rows], self.missing[rows], self.n_missing[rows],
-                     self.constant[rows])
+        return _Rows(self.x0[rows], self.x0sq[rows], self.total[rows], self.total_sq[rows],
+                     self.missing[rows], self.n_missing[rows], self.constant[rows])
 
 
 def _dense(product: np.ndarray | sparse.sparray) -> np.ndarray:
@@ -241,21 +245,32 @@ def _corr(a: _Rows, b: _Rows, min_periods: int = 3) -> np.ndarray:
 
     One dense product of the zero-filled rows; the sums over a pair's common days are each
     row's totals less its values on the other row's missing days (products with the
-    missing-day indicators).
+    missing-day indicators, sparse when few days are missing).
     """
-    length = a.x0.shape[1]
-    n = length - a.n_missing[:, None] - b.n_missing + _dense(a.missing @ b.missing.T)
-    sa = a.x0.sum(axis=1)[:, None] - _dense(b.missing @ a.x0.T).T  # a_i over b_j's days
-    sb = b.x0.sum(axis=1) - _dense(a.missing @ b.x0.T)
-    saa = a.x0sq.sum(axis=1)[:, None] - _dense(b.missing @ a.x0sq.T).T
-    sbb = b.x0sq.sum(axis=1) - _dense(a.missing @ b.x0sq.T)
+    na = a.x0.shape[0]
+    a_missing = a.missing.toarray() if sparse.issparse(a.missing) else a.missing
+    # a's rows on b's missing days: missing days too, values, squares (one product each way).
+    on_b_missing = _dense(np.vstack([a_missing, a.x0, a.x0sq]) @ b.missing.T)
+    both_missing, a_off, aa_off = np.split(on_b_missing, [na, 2 * na])
+    b_off, bb_off = np.split(_dense(a.missing @ np.vstack([b.x0, b.x0sq]).T), 2, axis=1)
+    n = both_missing
+    n += a.x0.shape[1] - a.n_missing[:, None] - b.n_missing
+    sa = np.subtract(a.total[:, None], a_off, out=a_off)
+    sb = np.subtract(b.total, b_off)
+    # Co-moments over the common days, in place: (n_a, n_b) temporaries are most of the time.
     with np.errstate(invalid="ignore", divide="ignore"):
-        cov = a.x0 @ b.x0.T - sa * sb / n
-        r = cov / np.sqrt((saa - sa**2 / n) * (sbb - sb**2 / n))
+        r = a.x0 @ b.x0.T
+        r -= sa * sb / n
+        var_a = np.subtract(a.total_sq[:, None], aa_off, out=aa_off)
+        var_a -= np.square(sa, out=sa) / n
+        var_b = np.subtract(b.total_sq, bb_off)
+        var_b -= np.square(sb, out=sb) / n
+        var_a *= var_b
+        r /= np.sqrt(var_a, out=var_a)
     r[(n < min_periods) | ~np.isfinite(r)] = np.nan
     r[a.constant] = np.nan
     r[:, b.constant] = np.nan
-    return np.clip(r, -1.0, 1.0)
+    return np.clip(r, -1.0, 1.0, out=r)
 
 
 def pairwise_corr(
@@ -317,7 +332,7 @@ class Cluster:
         total, count = 0.0, 0
         if self.resid.shape[1] >= 3:
             varies = complete & ~rows.constant  # zero variance: no finite correlation
-            z = rows.x0[varies] / np.sqrt(rows.x0sq[varies].sum(axis=1))[:, None]
+            z = rows.x0[varies] / np.sqrt(rows.total_sq[varies])[:, None]
             total = float((z.sum(axis=0) ** 2).sum()) - z.shape[0]
             count = z.shape[0] * (z.shape[0] - 1)
         gappy = np.flatnonzero(~complete)
@@ -414,10 +429,10 @@ def mean_cross_correlation(
     n = used.sum(axis=1)
     weighted = np.zeros(used.shape[0])
     undefined = np.zeros(used.shape[0], dtype=bool)
-    for c in clusters:
-        keep = used[:, c.rows]
-        ng = keep.sum(axis=1)
-        off_sum, count = c.pair_sums(keep)
+    # Clusters are independent: spread over threads.
+    sums = thread_map(lambda c: c.pair_sums(used[:, c.rows]), clusters)
+    for c, (off_sum, count) in zip(clusters, sums, strict=True):
+        ng = used[:, c.rows].sum(axis=1)
         pairs = ng >= 2
         undefined |= pairs & (count == 0)
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -1,8 +1,8 @@
 """The O(nL) average correlation equals the pairwise-complete matrix where both apply."""
 
 import numpy as np
-import pytest
 import pandas as pd
+import pytest
 
 from eventstudy.inference._core import Cluster, pairwise_corr
 

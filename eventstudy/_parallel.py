@@ -1,0 +1,25 @@
+"""Threads for independent numpy work (numpy releases the GIL inside each operation)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Threads for independent pieces of work: blocks of the batched fit and of the sample-quantile
+#: test, event-date clusters of the cross-correlation. Results never depend on it. Set it to 1
+#: where processes already use every core, e.g. in Dask workers.
+THREADS = min(4, os.cpu_count() or 1)
+
+
+def thread_map(func: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """``[func(x) for x in items]``, spread over :data:`THREADS` threads when there are several."""
+    items = list(items)
+    if THREADS <= 1 or len(items) <= 1:
+        return [func(x) for x in items]
+    with ThreadPoolExecutor(min(THREADS, len(items))) as pool:
+        return list(pool.map(func, items))
