@@ -1,4 +1,5 @@
 import pandas as pd
+import pytest
 
 import eventstudy as es
 
@@ -22,3 +23,18 @@ def test_results_remember_their_price_source(prices_dir, monkeypatch):
     monkeypatch.setenv("EVENTSTUDY_DATA", "/nonexistent")
     ax = res.plot_price_path(annotate_catalog=False)
     assert len(ax.get_lines()) >= 2
+
+
+@pytest.mark.parametrize("kind", ["prices", "returns"])
+def test_provider_and_callers_frame_do_not_share_writes(kind):
+    """The provider validates without a deep copy; neither side sees the other's edits."""
+    from eventstudy.data.base import DataFrameProvider
+
+    idx = pd.bdate_range("2024-01-01", periods=5)
+    frame = pd.DataFrame({"A": [1.0, 2.0, 3.0, 4.0, 5.0], "B": [2.0, 3.0, 4.0, 5.0, 6.0]},
+                         index=idx)
+    provider = DataFrameProvider(frame, kind=kind)
+    frame.iloc[0, 0] = 99.0
+    assert provider.frame.iloc[0, 0] == 1.0
+    provider.frame.iloc[1, 1] = 77.0
+    assert frame.iloc[1, 1] == 3.0

@@ -118,7 +118,9 @@ def check_price_frame(prices: pd.DataFrame, what: str = "prices") -> pd.DataFram
         raise DataError(f"{what} must be a pandas DataFrame with one column per ticker.")
     if prices.empty:
         raise EmptyDataError(f"{what} is empty: no rows or no ticker columns.")
-    out = prices.copy()
+    # astype(float) below copies (pandas < 3) or copies on write (pandas 3): the caller's
+    # frame is never changed, and a numeric frame is not copied twice.
+    out = prices.copy(deep=False)
     out.index = validate_dates_index(out.index, what)
     out.columns = [str(c) for c in out.columns]
     try:
@@ -151,7 +153,9 @@ def check_returns_frame(returns: pd.DataFrame, what: str = "returns") -> pd.Data
     """
     if not isinstance(returns, pd.DataFrame) or returns.empty:
         raise EmptyDataError(f"{what} is empty: no rows or no ticker columns.")
-    out = returns.copy()
+    # astype(float) below copies (pandas < 3) or copies on write (pandas 3): the caller's
+    # frame is never changed, and a numeric frame is not copied twice.
+    out = returns.copy(deep=False)
     out.index = validate_dates_index(out.index, what)
     out.columns = [str(c) for c in out.columns]
     try:

@@ -38,6 +38,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from eventstudy import _parallel
+from eventstudy._parallel import thread_map
 from eventstudy._typing import ALTERNATIVES, check_option
 from eventstudy.abnormal import ARPanel
 
@@ -115,9 +117,10 @@ def _sq_counts(
 
     Notes
     -----
-    The residuals are handled in blocks of :data:`SQ_BLOCK_ROWS` asset-events, transposed
-    so that the running sums and the comparisons are vectorized across asset-events; the
-    sums are the differences of running sums, as in a direct computation. Asset-events
+    The residuals are handled in blocks of :data:`SQ_BLOCK_ROWS` asset-events (spread over
+    :data:`eventstudy._parallel.THREADS` threads), transposed so that the running sums and
+    the comparisons are vectorized across asset-events; the sums are the differences of
+    running sums, as in a direct computation. Asset-events
     without missing days are grouped so that most blocks skip the masking of sums that span
     a missing day.
     """
@@ -129,14 +132,7 @@ def _sq_counts(
     # usually most, are taken first and in blocks of their own.
     gappy = np.isnan(resid.sum(axis=1))
     order = np.concatenate([np.flatnonzero(~gappy), np.flatnonzero(gappy)])
-    # Work arrays reused by every block.
     width = min(SQ_BLOCK_ROWS, N)
-    rows_buf = np.empty((width, L1))
-    csum_buf = np.empty((L1 + 1, width))
-    cmiss_buf = np.empty((L1 + 1, width), dtype=np.int32)
-    sums_buf = np.empty((L1, width))
-    flag_buf = np.empty((L1, width), dtype=bool)
-    bad_buf = np.empty((L1, width), dtype=bool)
     # Counts of at most L1 fit 16 bits for any real window: summing the flags as bytes into
     # 16-bit counters is the fastest reduction.
     count_type = np.uint16 if L1 < 2**16 else np.intp
@@ -144,31 +140,44 @@ def _sq_counts(
     def count(flags: np.ndarray) -> np.ndarray:
         return np.add.reduce(flags.view(np.uint8), axis=0, dtype=count_type)
 
-    for lo in range(0, N, width):
-        rows = order[lo:lo + width]
-        c = len(rows)
-        block = np.take(resid, rows, axis=0, out=rows_buf[:c], mode="clip").T  # (L1, c)
-        cmiss = None
-        if gappy[rows].any():
-            missing = np.isnan(block)
-            np.copyto(block, 0.0, where=missing)
-            cmiss = _running_sum(missing, cmiss_buf[:, :c])  # running count of missing days
-        csum = _running_sum(block, csum_buf[:, :c])
-        for j, length in enumerate(lengths):
-            size = L1 - length + 1
-            sums = np.subtract(csum[length:], csum[:-length], out=sums_buf[:size, :c])
-            n_bad = 0
-            if cmiss is not None:
-                # Sums spanning a missing day: excluded, counted as +inf then taken off.
-                bad = np.not_equal(cmiss[length:], cmiss[:-length], out=bad_buf[:size, :c])
-                n_bad = count(bad)
-                np.copyto(sums, np.inf, where=bad)
-            car = cars[rows, j]
-            flag = flag_buf[:size, :c]
-            n_sums[rows, j] = size - n_bad
-            upper[rows, j] = count(np.greater_equal(sums, car, out=flag))
-            upper[rows, j] -= n_bad
-            lower[rows, j] = count(np.less_equal(sums, car, out=flag))
+    def count_blocks(starts: range) -> None:
+        # Work arrays reused by every block of this thread.
+        rows_buf = np.empty((width, L1))
+        csum_buf = np.empty((L1 + 1, width))
+        cmiss_buf = np.empty((L1 + 1, width), dtype=np.int32)
+        sums_buf = np.empty((L1, width))
+        flag_buf = np.empty((L1, width), dtype=bool)
+        bad_buf = np.empty((L1, width), dtype=bool)
+        for lo in starts:
+            rows = order[lo:lo + width]
+            c = len(rows)
+            block = np.take(resid, rows, axis=0, out=rows_buf[:c], mode="clip").T  # (L1, c)
+            cmiss = None
+            if gappy[rows].any():
+                missing = np.isnan(block)
+                np.copyto(block, 0.0, where=missing)
+                cmiss = _running_sum(missing, cmiss_buf[:, :c])  # running count of missing
+            csum = _running_sum(block, csum_buf[:, :c])
+            for j, length in enumerate(lengths):
+                size = L1 - length + 1
+                sums = np.subtract(csum[length:], csum[:-length], out=sums_buf[:size, :c])
+                n_bad = 0
+                if cmiss is not None:
+                    # Sums spanning a missing day: excluded, counted as +inf then taken off.
+                    bad = np.not_equal(cmiss[length:], cmiss[:-length],
+                                       out=bad_buf[:size, :c])
+                    n_bad = count(bad)
+                    np.copyto(sums, np.inf, where=bad)
+                car = cars[rows, j]
+                flag = flag_buf[:size, :c]
+                n_sums[rows, j] = size - n_bad
+                upper[rows, j] = count(np.greater_equal(sums, car, out=flag))
+                upper[rows, j] -= n_bad
+                lower[rows, j] = count(np.less_equal(sums, car, out=flag))
+
+    # Blocks are independent (each writes its own rows): shared among the threads.
+    threads = max(1, min(_parallel.THREADS, -(-N // width)))
+    thread_map(count_blocks, [range(i * width, N, threads * width) for i in range(threads)])
     return upper, lower, n_sums
 
 
