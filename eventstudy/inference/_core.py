@@ -423,18 +423,7 @@ def day0_clusters(panel: ARPanel) -> list[np.ndarray]:
     return np.split(order, bounds)
 
 
-def clusters_with_corr(panel: ARPanel) -> list[Cluster]:
-    """Day-0 clusters of two or more asset-events, with their estimation residuals.
-
-    Asset-events alone on their day 0 have no cross-correlation to estimate and are left out.
-    """
-    return [Cluster(rows, panel.est_resid[rows])
-            for rows in day0_clusters(panel) if rows.size > 1]
-
-
-def mean_cross_correlation(
-    clusters: list[Cluster], used: np.ndarray
-) -> list[tuple[float, str]]:
+def mean_cross_correlation(panel: ARPanel, used: np.ndarray) -> list[tuple[float, str]]:
     r"""Average cross-correlation :math:`\bar r` over all pairs of the ``used`` asset-events.
 
     Pairs in different day-0 clusters count as uncorrelated (their event days are different
@@ -445,8 +434,8 @@ def mean_cross_correlation(
 
     Parameters
     ----------
-    clusters : list of Cluster
-        From :func:`clusters_with_corr`.
+    panel : ARPanel
+        Abnormal returns; ``keys["day0"]`` defines the clusters, ``est_resid`` the residuals.
     used : ndarray of bool, shape (W, N)
         Asset-events used, for each of ``W`` windows (all windows at once: the correlations
         of asset-events some window leaves out are computed once).
@@ -460,10 +449,13 @@ def mean_cross_correlation(
     n = used.sum(axis=1)
     weighted = np.zeros(used.shape[0])
     undefined = np.zeros(used.shape[0], dtype=bool)
-    # Clusters are independent: spread over threads.
-    sums = thread_map(lambda c: c.pair_sums(used[:, c.rows]), clusters)
-    for c, (off_sum, count) in zip(clusters, sums, strict=True):
-        ng = used[:, c.rows].sum(axis=1)
+    # Asset-events alone on their day 0 have no pair. Clusters are independent: spread over
+    # threads, each cluster's residuals copied only while its task runs.
+    groups = [rows for rows in day0_clusters(panel) if rows.size > 1]
+    sums = thread_map(
+        lambda rows: Cluster(rows, panel.est_resid[rows]).pair_sums(used[:, rows]), groups)
+    for rows, (off_sum, count) in zip(groups, sums, strict=True):
+        ng = used[:, rows].sum(axis=1)
         pairs = ng >= 2
         undefined |= pairs & (count == 0)
         with np.errstate(invalid="ignore", divide="ignore"):

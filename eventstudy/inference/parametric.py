@@ -24,7 +24,6 @@ from eventstudy.inference._core import (
     NORMAL,
     Outcome,
     TestResult,
-    clusters_with_corr,
     cross_sectional_t,
     mean_cross_correlation,
     mean_t,
@@ -349,7 +348,7 @@ def _rbars(panel: ARPanel, used: list[np.ndarray]) -> list[tuple[float, str]]:
     """Average cross-correlation and note for each window's used asset-events."""
     if not used:
         return []
-    return mean_cross_correlation(clusters_with_corr(panel), np.stack(used))
+    return mean_cross_correlation(panel, np.stack(used))
 
 
 def kp(
