@@ -15,7 +15,7 @@ those with a complete window.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 from scipy import stats
@@ -186,9 +186,72 @@ def gsign(
 
 
 # --- daily-score tests (Corrado 1989, Corrado & Zivney 1992, Cowan 1992) ----------------------
+# The (N, L1 + L2) series are scored a block of rows at a time and each window's daily sums
+# accumulated block by block: the temporaries stay small (and in the CPU cache) instead of a
+# few N x (L1 + L2) arrays per test.
+_BLOCK = 512
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+def _blocks(n: int) -> Iterator[slice]:
+    """Slices of at most ``_BLOCK`` consecutive rows covering ``range(n)``."""
+    return (slice(start, min(start + _BLOCK, n)) for start in range(0, n, _BLOCK))
+
+
 def _combined(est: np.ndarray, event: np.ndarray) -> np.ndarray:
-    """Estimation and event-window series side by side, shape (N, L1 + L2)."""
+    """Estimation and event-window series side by side, shape (n, L1 + L2)."""
     return np.concatenate([est, event], axis=1)
+
+
+def _average_ties(sorted_rows: np.ndarray) -> np.ndarray:
+    """1-based positions in rows sorted ascending, each run of equal values given its mean."""
+    n, m = sorted_rows.shape
+    position = np.arange(m)
+    tied = sorted_rows[:, 1:] == sorted_rows[:, :-1]
+    first = np.ones((n, m), dtype=bool)
+    first[:, 1:] = ~tied
+    last = np.ones((n, m), dtype=bool)
+    last[:, :-1] = ~tied
+    run_start = np.maximum.accumulate(np.where(first, position, 0), axis=1)
+    run_end = np.minimum.accumulate(np.where(last, position, m)[:, ::-1], axis=1)[:, ::-1]
+    return (run_start + run_end) / 2 + 1
+
+
+def _row_ranks(x: np.ndarray) -> np.ndarray:
+    """Rank of each value within its row, missing values left out (and left NaN).
+
+    Ties get the average rank: the same numbers as
+    ``scipy.stats.rankdata(x, axis=1, nan_policy="omit")``, several times faster. Meant for a
+    block of rows (the temporaries are a few times the size of ``x``).
+    """
+    n, m = x.shape
+    bits = max(1, (m - 1).bit_length())
+    low = (1 << bits) - 1
+    # An order-preserving int64 image of each value (``+ 0.0`` turns -0.0 into 0.0; NaN last)
+    # with its lowest bits replaced by the column: one integer sort, much faster than an
+    # argsort, orders each row by value and carries the columns along.
+    keys = (x + 0.0).view(np.int64)
+    keys ^= (keys >> 63) & _INT64_MAX
+    missing = np.isnan(x)
+    keys[missing] = _INT64_MAX
+    keys &= ~low
+    keys |= np.arange(m)
+    keys.sort(axis=1)
+    order = keys & low
+    # Values whose keys agree except in the column bits may be equal (ties) or differ only in
+    # those lowest bits (perhaps misordered): such rows are sorted again exactly.
+    value = keys >> bits
+    unsure = (value[:, 1:] == value[:, :-1]) & (value[:, 1:] != _INT64_MAX >> bits)
+    redo = np.flatnonzero(unsure.any(axis=1))
+    sorted_ranks = np.broadcast_to(np.arange(1.0, m + 1), (n, m))
+    if redo.size:
+        order[redo] = np.argsort(x[redo], axis=1)
+        sorted_ranks = sorted_ranks.copy()
+        sorted_ranks[redo] = _average_ties(np.sort(x[redo], axis=1))
+    ranks = np.empty((n, m))
+    np.put_along_axis(ranks, order, sorted_ranks, axis=1)
+    ranks[missing] = np.nan
+    return ranks
 
 
 def _uniform_ranks(x: np.ndarray) -> np.ndarray:
@@ -197,13 +260,12 @@ def _uniform_ranks(x: np.ndarray) -> np.ndarray:
     Ties get the average rank; missing values stay NaN. Under the null every finite entry of
     a row with :math:`M` values is uniform on :math:`\{1/(M+1), ..., M/(M+1)\}`.
     """
-    ranks = stats.rankdata(x, axis=1, nan_policy="omit")
-    return ranks / (np.isfinite(x).sum(axis=1, keepdims=True) + 1.0)
+    return _row_ranks(x) / (np.isfinite(x).sum(axis=1, keepdims=True) + 1.0)
 
 
 def _score_test(
     panel: ARPanel,
-    scores: np.ndarray,
+    block_scores: Callable[[slice], np.ndarray],
     windows: Windows,
     alternative: str,
     scale: str,
@@ -211,31 +273,40 @@ def _score_test(
 ) -> dict[tuple[int, int], Outcome]:
     """Window statistics from daily scores of the combined series (zero mean under the null).
 
-    ``scale="mean"`` averages the scores of each day (Corrado 1989); ``scale="sqrt"`` divides
-    their sum by the square root of the day's count (Corrado & Zivney 1992). With
-    ``conv.score_scaling == "estudy2"`` each day's sum is first multiplied by
-    :math:`n/n_t` (R's ``rowMeans(x, na.rm=TRUE) * ncol(x)``) and the variance is divided by
-    the mean number of scores per asset-event instead of the number of days.
+    ``block_scores(rows)`` gives the scores of the asset-events ``rows``, shape
+    (rows, L1 + L2), NaN where a day is missing. ``scale="mean"`` averages the scores of each
+    day (Corrado 1989); ``scale="sqrt"`` divides their sum by the square root of the day's
+    count (Corrado & Zivney 1992). With ``conv.score_scaling == "estudy2"`` each day's sum is
+    first multiplied by :math:`n/n_t` (R's ``rowMeans(x, na.rm=TRUE) * ncol(x)``) and the
+    variance is divided by the mean number of scores per asset-event instead of the number
+    of days.
     """
     l1 = panel.est_resid.shape[1]
+    usable = np.array([window_cars(panel, start, end)[1] for start, end in windows],
+                      dtype=float)
+    # Each window's daily sums and counts over its usable asset-events (0/1 weights).
+    totals = np.zeros((len(windows), l1 + panel.ar.shape[1]))
+    counts = np.zeros_like(totals)
+    for rows in _blocks(len(panel)):
+        scores = block_scores(rows)
+        present = np.isfinite(scores)
+        weights = usable[:, rows]
+        totals += weights @ np.where(present, scores, 0.0)
+        counts += weights @ present
     out = {}
-    for start, end in windows:
-        _, ok = window_cars(panel, start, end)
-        n = int(ok.sum())
+    for (start, end), weights, total, count in zip(windows, usable, totals, counts, strict=True):
+        n = int(weights.sum())
         if n == 0:
             out[start, end] = not_applicable(0, NORMAL, _NO_DATA)
             continue
-        s = scores[ok]
-        count = np.isfinite(s).sum(axis=0)
         days = count > 0
-        total = np.nansum(s, axis=0)
         norm = count if scale == "mean" else np.sqrt(count)
         with np.errstate(invalid="ignore", divide="ignore"):
             ubar = np.where(days, total / norm, np.nan)
         if conv.score_scaling == "estudy2":
             with np.errstate(invalid="ignore", divide="ignore"):
                 ubar = ubar * n / count
-            length = np.isfinite(s).sum(axis=1).mean()
+            length = count.sum() / n  # mean number of scores per asset-event
         else:
             length = days.sum()
         sd = np.sqrt(np.nansum(ubar**2) / length)
@@ -298,30 +369,31 @@ def rank(
     and Accounting*, 2(4), 343–358.
     """
     windows, alternative, conv = prepare(panel, windows, alternative, conventions)
-    series = _combined(panel.est_resid, panel.ar)
-    if conv.rank_scores == "raw":
-        scores = stats.rankdata(series, axis=1, nan_policy="omit") - (
-            np.isfinite(series).sum(axis=1, keepdims=True) + 1) / 2
-    else:
-        scores = _uniform_ranks(series) - 0.5
+
+    def scores(rows: slice) -> np.ndarray:
+        series = _combined(panel.est_resid[rows], panel.ar[rows])
+        if conv.rank_scores == "raw":
+            return _row_ranks(series) - (np.isfinite(series).sum(axis=1, keepdims=True) + 1) / 2
+        return _uniform_ranks(series) - 0.5
+
     stats_by_window = _score_test(panel, scores, windows, alternative, "mean", conv)
     return run_windows("rank", "E[U] = 0 in the window (no abnormal ranks)", windows,
                        alternative, conv, lambda s, e: stats_by_window[s, e])
 
 
-def _standardized_combined(panel: ARPanel) -> np.ndarray:
-    r"""Standardized residuals and event ARs; event days re-standardized across asset-events.
+def _standardized_event(panel: ARPanel) -> np.ndarray:
+    r"""Event ARs standardized, then re-standardized across asset-events day by day.
 
-    Estimation residuals are divided by :math:`\hat\sigma_i`, event ARs by their standard
-    deviation (:meth:`~eventstudy.abnormal.ARPanel.sar`); each event day's SARs are then
-    divided by their cross-sectional standard deviation (Corrado & Zivney 1992; Kolari &
-    Pynnönen 2011), which removes event-induced variance.
+    Event ARs are divided by their standard deviation
+    (:meth:`~eventstudy.abnormal.ARPanel.sar`); each event day's SARs are then divided by
+    their cross-sectional standard deviation (Corrado & Zivney 1992; Kolari & Pynnönen 2011),
+    which removes event-induced variance. (The estimation residuals they are ranked with are
+    divided by :math:`\hat\sigma_i`.)
     """
     with np.errstate(invalid="ignore", divide="ignore"):
-        est = panel.est_resid / panel.sigma[:, None]
         sar = panel.sar()
         sd = np.nanstd(sar, axis=0, ddof=1, keepdims=True)
-    return _combined(est, sar / sd)
+        return sar / sd
 
 
 def mrank(
@@ -372,11 +444,17 @@ def mrank(
     Quantitative Analysis*, 27(3), 465–478.
     """
     windows, alternative, conv = prepare(panel, windows, alternative, conventions)
-    if conv.mrank_returns == "raw":
-        series = _combined(panel.est_resid, panel.ar)
-    else:
-        series = _standardized_combined(with_pe(panel, conv.prediction_error))
-    scores = _uniform_ranks(series) - 0.5
+    standardized = conv.mrank_returns != "raw"
+    event = (_standardized_event(with_pe(panel, conv.prediction_error)) if standardized
+             else panel.ar)
+
+    def scores(rows: slice) -> np.ndarray:
+        est = panel.est_resid[rows]
+        if standardized:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                est = est / panel.sigma[rows, None]
+        return _uniform_ranks(_combined(est, event[rows])) - 0.5
+
     stats_by_window = _score_test(panel, scores, windows, alternative, "sqrt", conv)
     return run_windows("mrank", "E[U] = 0 in the window (no abnormal ranks)", windows,
                        alternative, conv, lambda s, e: stats_by_window[s, e])
@@ -425,11 +503,110 @@ def cz_sign(
     Quantitative Analysis*, 27(3), 465–478.
     """
     windows, alternative, conv = prepare(panel, windows, alternative, conventions)
-    series = _combined(panel.est_resid, panel.ar)
-    scores = np.sign(series - np.nanmedian(series, axis=1, keepdims=True))
+
+    def scores(rows: slice) -> np.ndarray:
+        series = _combined(panel.est_resid[rows], panel.ar[rows])
+        return np.sign(series - np.nanmedian(series, axis=1, keepdims=True))
+
     stats_by_window = _score_test(panel, scores, windows, alternative, "sqrt", conv)
     return run_windows("cz_sign", "P(AR > median) = 0.5 in the window", windows, alternative,
                        conv, lambda s, e: stats_by_window[s, e])
+
+
+def _count_at_most(sorted_rows: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """How many values of row ``i`` are at most ``v[i, j]``, shape of ``v`` (rows, k).
+
+    ``sorted_rows`` is sorted along each row, NaN last (never counted): a binary search of
+    every row at once, by halving powers of two.
+    """
+    n, m = sorted_rows.shape
+    flat = sorted_rows.ravel()
+    first = (np.arange(n) * m)[:, None]
+    last = first + m - 1
+    count = np.zeros(v.shape, dtype=np.intp)
+    step = 1 << (m.bit_length() - 1)
+    while step:
+        # A probe past the row's end reads its last value: the count then overshoots (and is
+        # capped at m below) only when every value is at most v.
+        probe = flat[np.minimum(first + count + (step - 1), last)]
+        count += step * (probe <= v)
+        step >>= 1
+    return np.minimum(count, m)
+
+
+def _grank_ranks(
+    panel: ARPanel, scar_star: np.ndarray, with_days: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    r"""Ranks of each window's :math:`SCAR_i^*` among asset-event :math:`i`'s residuals.
+
+    Parameters
+    ----------
+    panel : ARPanel
+        Abnormal returns of the asset-events.
+    scar_star : ndarray, shape (windows, N)
+        :math:`SCAR_i^*` of each window; NaN where the asset-event is not usable.
+    with_days : bool
+        Also sum :math:`U_{it}` over each estimation day (GRANK-T).
+
+    Returns
+    -------
+    t : ndarray of int, shape (N,)
+        :math:`T_i`: the non-missing standardized residuals and the SCAR.
+    k0 : ndarray, shape (windows, N)
+        :math:`K_{i0}`, the average rank of :math:`SCAR_i^*` among those :math:`T_i` values.
+    sums, counts : ndarray, shape (windows, L1)
+        :math:`\sum_i U_{it}` and :math:`n_t` over each window's usable asset-events on the
+        estimation days (zero unless ``with_days``).
+
+    Notes
+    -----
+    Instead of ranking each window's :math:`T_i` values afresh, the residuals are sorted and
+    ranked once (a block of rows at a time), and :math:`SCAR_i^*` joins its row: its rank is
+    :math:`1 + \#\{e < SCAR^*\} + \#\{e = SCAR^*\}/2`, and a residual's rank :math:`R_{it}`
+    among the residuals alone goes up by 1 if it is above :math:`SCAR_i^*`, by 1/2 if equal.
+    """
+    n, l1 = panel.est_resid.shape
+    usable = np.isfinite(scar_star).astype(float)
+    t = np.empty(n, dtype=np.intp)
+    k0 = np.empty(scar_star.shape)
+    sums = np.zeros((len(scar_star), l1))
+    counts = np.zeros_like(sums)
+    small = np.min_scalar_type(2 * l1)
+    above = np.empty((_BLOCK, l1))
+    for rows in _blocks(n):
+        with np.errstate(invalid="ignore", divide="ignore"):
+            est = panel.est_resid[rows] / panel.sigma[rows, None]
+        present = np.isfinite(est)
+        t_block = present.sum(axis=1) + 1
+        t[rows] = t_block
+        sorted_est = np.sort(est, axis=1)
+        v = scar_star[:, rows].T
+        at_most = _count_at_most(sorted_est, v)
+        # SCAR*_i ties with residuals only where the largest residual at most it equals it.
+        largest = np.take_along_axis(sorted_est, np.maximum(at_most - 1, 0), axis=1)
+        tie_row, tie_window = np.nonzero((at_most > 0) & (largest == v))
+        below = at_most.copy()
+        below[tie_row, tie_window] = np.sum(
+            sorted_est[tie_row] < v[tie_row, tie_window, None], axis=1)
+        k0[:, rows] = (1 + below + (at_most - below) / 2).T
+        if not with_days:
+            continue
+        # U_it = (K_it - (T_i + 1)/2) / (T_i + 1), K_it = R_it + the shift SCAR*_i brings.
+        ranks = _row_ranks(est)
+        weights = usable[:, rows] / (t_block + 1.0)
+        sums += weights @ np.where(present, ranks - (t_block[:, None] + 1) / 2, 0.0)
+        counts += usable[:, rows] @ present
+        # Residual t is above SCAR*_i iff R_it > #{residuals <= SCAR*_i}: compared as small
+        # integers (doubled ranks; ties have half ranks), into a reused 0/1 buffer.
+        doubled = np.where(present, 2 * ranks, 0).astype(small)
+        thresholds = (2 * at_most).astype(small)
+        block = above[:len(doubled)]
+        for window in range(len(scar_star)):
+            np.greater(doubled, thresholds[:, window, None], out=block)
+            sums[window] += weights[window] @ block
+        for i, window in zip(tie_row, tie_window, strict=True):
+            sums[window] += 0.5 * weights[window, i] * (est[i] == v[i, window])
+    return t, k0, sums, counts
 
 
 def grank(
@@ -489,10 +666,9 @@ def grank(
         raise SpecificationError(f"variant={variant!r} is not valid; choose one of 't', 'z'.")
     windows, alternative, conv = prepare(panel, windows, alternative, conventions)
     p = with_pe(panel, conv.prediction_error)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        est = panel.est_resid / panel.sigma[:, None]
 
-    def compute(start: int, end: int) -> Outcome:
+    def scar_star(start: int, end: int) -> np.ndarray | Outcome:
+        """The window's SCAR*_i (NaN where not usable), or why GRANK does not apply."""
         z, ok = scar(p, start, end)
         n = int(ok.sum())
         if n < 2:
@@ -500,17 +676,30 @@ def grank(
         s = float(np.std(z[ok], ddof=1))
         if not s > 0:
             return not_applicable(n, NORMAL, "the SCARs have zero cross-sectional variance")
-        u = _uniform_ranks(_combined(est[ok], (z[ok] / s)[:, None])) - 0.5
-        count = np.isfinite(u).sum(axis=0)
-        days = count > 0
-        ubar = np.nanmean(u[:, days], axis=0)
-        u0 = ubar[-1]
+        return np.where(ok, z / s, np.nan)
+
+    stars = {w: scar_star(*w) for w in windows}
+    tested = {w: i for i, w in enumerate(w for w, x in stars.items() if isinstance(x, np.ndarray))}
+    t_i, k0, sums, counts = _grank_ranks(
+        panel, np.array([stars[w] for w in tested]).reshape(len(tested), len(panel)),
+        with_days=variant == "t")
+
+    def compute(start: int, end: int) -> Outcome:
+        if (start, end) not in tested:
+            return stars[start, end]
+        i = tested[start, end]
+        ok = np.isfinite(stars[start, end])
+        n = int(ok.sum())
+        u0 = float(np.mean(k0[i, ok] / (t_i[ok] + 1.0) - 0.5))
         if variant == "z":
-            t_i = np.isfinite(u).sum(axis=1)
-            return z_outcome(u0 / np.sqrt(np.sum((t_i - 1) / (12 * (t_i + 1))) / n**2), n,
+            t = t_i[ok]
+            return z_outcome(u0 / np.sqrt(np.sum((t - 1) / (12 * (t + 1))) / n**2), n,
                              alternative)
-        n_t = int(days.sum())
-        zstat = u0 / np.sqrt(np.mean(count[days] / n * ubar**2))
+        days = counts[i] > 0
+        count = np.append(counts[i][days], n)
+        ubar = np.append(sums[i][days] / counts[i][days], u0)
+        n_t = count.size
+        zstat = u0 / np.sqrt(np.mean(count / n * ubar**2))
         if not n_t - 1 - zstat**2 > 0:
             return not_applicable(n, t_dist(n_t - 2), "Z² ≥ T - 1: GRANK-T undefined")
         return t_outcome(zstat * np.sqrt((n_t - 2) / (n_t - 1 - zstat**2)), n_t - 2, n,
