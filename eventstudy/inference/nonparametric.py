@@ -15,11 +15,12 @@ those with a complete window.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 from scipy import stats
 
+from eventstudy._parallel import thread_map
 from eventstudy.abnormal import ARPanel
 from eventstudy.conventions import Conventions
 from eventstudy.exceptions import SpecificationError
@@ -190,12 +191,38 @@ def gsign(
 # accumulated block by block: the temporaries stay small (and in the CPU cache) instead of a
 # few N x (L1 + L2) arrays per test.
 _BLOCK = 512
+_SPAN = 16 * _BLOCK  # rows per thread task
 _INT64_MAX = np.iinfo(np.int64).max
 
 
-def _blocks(n: int) -> Iterator[slice]:
-    """Slices of at most ``_BLOCK`` consecutive rows covering ``range(n)``."""
-    return (slice(start, min(start + _BLOCK, n)) for start in range(0, n, _BLOCK))
+def _blocks(start: int, stop: int) -> Iterator[slice]:
+    """Slices of at most ``_BLOCK`` consecutive rows covering ``range(start, stop)``."""
+    return (slice(i, min(i + _BLOCK, stop)) for i in range(start, stop, _BLOCK))
+
+
+def _sum_blocks(
+    n: int,
+    block_sums: Callable[[slice], Sequence[np.ndarray]],
+    shapes: Sequence[tuple[int, ...]],
+) -> list[np.ndarray]:
+    """Sums of ``block_sums(rows)`` (arrays of ``shapes``) over blocks covering ``range(n)``.
+
+    Spans of ``_SPAN`` rows run on threads (:func:`~eventstudy._parallel.thread_map`); the
+    blocks are added up within each span and the spans in order, so the sums do not depend on
+    the number of threads.
+    """
+
+    def add_up(parts: Iterable[Sequence[np.ndarray]]) -> list[np.ndarray]:
+        total = [np.zeros(shape) for shape in shapes]
+        for part in parts:
+            for acc, x in zip(total, part, strict=True):
+                acc += x
+        return total
+
+    def span(start: int) -> list[np.ndarray]:
+        return add_up(block_sums(rows) for rows in _blocks(start, min(start + _SPAN, n)))
+
+    return add_up(thread_map(span, range(0, n, _SPAN)))
 
 
 def _combined(est: np.ndarray, event: np.ndarray) -> np.ndarray:
@@ -284,15 +311,16 @@ def _score_test(
     l1 = panel.est_resid.shape[1]
     usable = np.array([window_cars(panel, start, end)[1] for start, end in windows],
                       dtype=float)
-    # Each window's daily sums and counts over its usable asset-events (0/1 weights).
-    totals = np.zeros((len(windows), l1 + panel.ar.shape[1]))
-    counts = np.zeros_like(totals)
-    for rows in _blocks(len(panel)):
+
+    def block_sums(rows: slice) -> tuple[np.ndarray, np.ndarray]:
+        """Each window's daily sums and counts of the scores of its usable ``rows``."""
         scores = block_scores(rows)
         present = np.isfinite(scores)
         weights = usable[:, rows]
-        totals += weights @ np.where(present, scores, 0.0)
-        counts += weights @ present
+        return weights @ np.where(present, scores, 0.0), weights @ present
+
+    shape = (len(windows), l1 + panel.ar.shape[1])
+    totals, counts = _sum_blocks(len(panel), block_sums, [shape, shape])
     out = {}
     for (start, end), weights, total, count in zip(windows, usable, totals, counts, strict=True):
         n = int(weights.sum())
@@ -536,7 +564,7 @@ def _count_at_most(sorted_rows: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 def _grank_ranks(
     panel: ARPanel, scar_star: np.ndarray, with_days: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
     r"""Ranks of each window's :math:`SCAR_i^*` among asset-event :math:`i`'s residuals.
 
     Parameters
@@ -554,9 +582,9 @@ def _grank_ranks(
         :math:`T_i`: the non-missing standardized residuals and the SCAR.
     k0 : ndarray, shape (windows, N)
         :math:`K_{i0}`, the average rank of :math:`SCAR_i^*` among those :math:`T_i` values.
-    sums, counts : ndarray, shape (windows, L1)
-        :math:`\sum_i U_{it}` and :math:`n_t` over each window's usable asset-events on the
-        estimation days (zero unless ``with_days``).
+    days : list of ndarray, shape (windows, L1)
+        With ``with_days``, :math:`\sum_i U_{it}` and :math:`n_t` over each window's usable
+        asset-events on the estimation days; else empty.
 
     Notes
     -----
@@ -569,11 +597,10 @@ def _grank_ranks(
     usable = np.isfinite(scar_star).astype(float)
     t = np.empty(n, dtype=np.intp)
     k0 = np.empty(scar_star.shape)
-    sums = np.zeros((len(scar_star), l1))
-    counts = np.zeros_like(sums)
     small = np.min_scalar_type(2 * l1)
-    above = np.empty((_BLOCK, l1))
-    for rows in _blocks(n):
+
+    def block_sums(rows: slice) -> tuple[np.ndarray, ...]:
+        """Fill ``t`` and ``k0`` of ``rows``; with ``with_days``, their day sums and counts."""
         with np.errstate(invalid="ignore", divide="ignore"):
             est = panel.est_resid[rows] / panel.sigma[rows, None]
         present = np.isfinite(est)
@@ -590,23 +617,26 @@ def _grank_ranks(
             sorted_est[tie_row] < v[tie_row, tie_window, None], axis=1)
         k0[:, rows] = (1 + below + (at_most - below) / 2).T
         if not with_days:
-            continue
+            return ()
         # U_it = (K_it - (T_i + 1)/2) / (T_i + 1), K_it = R_it + the shift SCAR*_i brings.
         ranks = _row_ranks(est)
         weights = usable[:, rows] / (t_block + 1.0)
-        sums += weights @ np.where(present, ranks - (t_block[:, None] + 1) / 2, 0.0)
-        counts += usable[:, rows] @ present
+        sums = weights @ np.where(present, ranks - (t_block[:, None] + 1) / 2, 0.0)
         # Residual t is above SCAR*_i iff R_it > #{residuals <= SCAR*_i}: compared as small
         # integers (doubled ranks; ties have half ranks), into a reused 0/1 buffer.
         doubled = np.where(present, 2 * ranks, 0).astype(small)
         thresholds = (2 * at_most).astype(small)
-        block = above[:len(doubled)]
+        above = np.empty(doubled.shape)
         for window in range(len(scar_star)):
-            np.greater(doubled, thresholds[:, window, None], out=block)
-            sums[window] += weights[window] @ block
+            np.greater(doubled, thresholds[:, window, None], out=above)
+            sums[window] += weights[window] @ above
         for i, window in zip(tie_row, tie_window, strict=True):
             sums[window] += 0.5 * weights[window, i] * (est[i] == v[i, window])
-    return t, k0, sums, counts
+        return sums, usable[:, rows] @ present
+
+    shape = (len(scar_star), l1)
+    days = _sum_blocks(n, block_sums, [shape, shape] if with_days else [])
+    return t, k0, days
 
 
 def grank(
@@ -680,7 +710,7 @@ def grank(
 
     stars = {w: scar_star(*w) for w in windows}
     tested = {w: i for i, w in enumerate(w for w, x in stars.items() if isinstance(x, np.ndarray))}
-    t_i, k0, sums, counts = _grank_ranks(
+    t_i, k0, days = _grank_ranks(
         panel, np.array([stars[w] for w in tested]).reshape(len(tested), len(panel)),
         with_days=variant == "t")
 
@@ -695,9 +725,10 @@ def grank(
             t = t_i[ok]
             return z_outcome(u0 / np.sqrt(np.sum((t - 1) / (12 * (t + 1))) / n**2), n,
                              alternative)
-        days = counts[i] > 0
-        count = np.append(counts[i][days], n)
-        ubar = np.append(sums[i][days] / counts[i][days], u0)
+        sums, counts = days[0][i], days[1][i]
+        used = counts > 0
+        count = np.append(counts[used], n)
+        ubar = np.append(sums[used] / counts[used], u0)
         n_t = count.size
         zstat = u0 / np.sqrt(np.mean(count / n * ubar**2))
         if not n_t - 1 - zstat**2 > 0:

@@ -18,8 +18,10 @@ import pytest
 from inference_panels import simulate_panel
 from scipy import stats
 
+from eventstudy import _parallel
 from eventstudy import inference as inf
 from eventstudy.conventions import get_conventions
+from eventstudy.inference import nonparametric
 from eventstudy.inference._core import with_pe
 from eventstudy.inference.nonparametric import _count_at_most, _row_ranks
 
@@ -152,6 +154,15 @@ def panel():
     return gappy_panel()
 
 
+@pytest.fixture(params=["one block", "blocks of 8 rows, spans of 24, 2 threads"])
+def blocks(request, monkeypatch):
+    """The panel's 60 rows in one block, or in several blocks and thread tasks."""
+    if request.param != "one block":
+        monkeypatch.setattr(nonparametric, "_BLOCK", 8)
+        monkeypatch.setattr(nonparametric, "_SPAN", 24)
+        monkeypatch.setattr(_parallel, "THREADS", 2)
+
+
 # --- tests ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("m", [1, 2, 7, 240, 600])
 def test_row_ranks_match_scipy(m):
@@ -197,7 +208,7 @@ def test_panel_has_what_the_references_must_cover(panel):
 @pytest.mark.parametrize(("name", "reference"), [("rank", rank_reference),
                                                  ("mrank", mrank_reference),
                                                  ("cz_sign", cz_sign_reference)])
-def test_score_tests_match_per_window_reference(panel, conventions, name, reference):
+def test_score_tests_match_per_window_reference(panel, blocks, conventions, name, reference):
     windows = windows_of(panel)
     res = inf.TESTS[name](panel, windows, conventions=conventions)
     expected = reference(panel, windows, get_conventions(conventions))
@@ -207,7 +218,7 @@ def test_score_tests_match_per_window_reference(panel, conventions, name, refere
 
 
 @pytest.mark.parametrize("conventions", CONVENTIONS)
-def test_grank_matches_per_window_reranking(panel, conventions):
+def test_grank_matches_per_window_reranking(panel, blocks, conventions):
     windows = windows_of(panel)
     ref = grank_reference(panel, windows, get_conventions(conventions))
     t_res = inf.grank(panel, windows, conventions=conventions)
@@ -219,3 +230,16 @@ def test_grank_matches_per_window_reranking(panel, conventions):
     np.testing.assert_allclose([r.statistic for r in z_res], [r[2] for r in ref], **TOL)
     np.testing.assert_allclose([r.pvalue for r in z_res],
                                [2 * stats.norm.sf(abs(z)) for *_, z in ref], **TOL)
+
+
+def test_threads_do_not_change_numbers(panel, monkeypatch):
+    monkeypatch.setattr(nonparametric, "_BLOCK", 8)
+    monkeypatch.setattr(nonparametric, "_SPAN", 24)
+    windows = windows_of(panel)
+    out = {}
+    for threads in (1, 3):
+        monkeypatch.setattr(_parallel, "THREADS", threads)
+        out[threads] = [(r.statistic, r.pvalue) for name in ("rank", "mrank", "cz_sign", "grank",
+                                                             "grank_z")
+                        for r in inf.TESTS[name](panel, windows, conventions="estudy2")]
+    np.testing.assert_array_equal(out[1], out[3])
