@@ -187,9 +187,9 @@ def gsign(
 
 
 # --- daily-score tests (Corrado 1989, Corrado & Zivney 1992, Cowan 1992) ----------------------
-# The (N, L1 + L2) series are scored a block of rows at a time and each window's daily sums
-# accumulated block by block: the temporaries stay small (and in the CPU cache) instead of a
-# few N x (L1 + L2) arrays per test.
+# The (N, L1 + L2) series are scored a block of rows at a time, and each window's daily sums
+# accumulated block by block (spans of blocks on threads): the temporaries stay small, and in
+# the CPU cache, instead of a few N x (L1 + L2) arrays per test.
 _BLOCK = 512
 _SPAN = 16 * _BLOCK  # rows per thread task
 _INT64_MAX = np.iinfo(np.int64).max
@@ -623,13 +623,19 @@ def _grank_ranks(
         weights = usable[:, rows] / (t_block + 1.0)
         sums = weights @ np.where(present, ranks - (t_block[:, None] + 1) / 2, 0.0)
         # Residual t is above SCAR*_i iff R_it > #{residuals <= SCAR*_i}: compared as small
-        # integers (doubled ranks; ties have half ranks), into a reused 0/1 buffer.
-        doubled = np.where(present, 2 * ranks, 0).astype(small)
-        thresholds = (2 * at_most).astype(small)
-        above = np.empty(doubled.shape)
-        for window in range(len(scar_star)):
-            np.greater(doubled, thresholds[:, window, None], out=above)
-            sums[window] += weights[window] @ above
+        # integers (doubled ranks; ties have half ranks) for all windows at once (rows a
+        # window does not use get a threshold no rank exceeds), and counted over the rows of
+        # each T_i, which share the weight 1/(T_i + 1).
+        by_t = np.argsort(t_block, kind="stable")
+        doubled = np.where(present, 2 * ranks, 0).astype(small)[by_t]
+        thresholds = np.where(usable[:, rows] > 0, 2 * at_most.T, 2 * l1).astype(small)
+        above = (doubled > thresholds[:, by_t, None]).view(np.uint8)  # (windows, rows, L1)
+        t_sorted = t_block[by_t]
+        first = np.flatnonzero(np.diff(t_sorted, prepend=-1))
+        for start, stop in zip(first, [*first[1:], len(t_sorted)], strict=True):
+            count = np.add.reduce(above[:, start:stop], axis=1, dtype=np.uint16)  # <= _BLOCK
+            sums += count / (t_sorted[start] + 1.0)
+        # Residuals equal to SCAR*_i (rare) go up by 1/2.
         for i, window in zip(tie_row, tie_window, strict=True):
             sums[window] += 0.5 * weights[window, i] * (est[i] == v[i, window])
         return sums, usable[:, rows] @ present

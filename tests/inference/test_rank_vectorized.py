@@ -4,9 +4,10 @@
 of all windows a block of rows at a time, and lets GRANK insert each window's SCAR into ranks
 of the residuals computed once. The references here do it the slow way (as the package did
 before): :func:`scipy.stats.rankdata` row by row, and for each window a copy of its usable
-rows, ranked afresh for GRANK. The panels have missing days, exact ties (rounded values, a
-SCAR equal to a residual), unusable rows (NaN or zero sigma) and windows whose usable rows
-differ, and the numbers must agree to 1e-12 relative (1e-14 absolute).
+rows, ranked afresh for GRANK. The panel has missing days, exact ties (rounded values, a
+SCAR equal to residuals), unusable rows (NaN or zero sigma) and windows whose usable rows
+differ; its rows are summed in one block or in several on threads, and the numbers must agree
+to 1e-12 relative (1e-14 absolute).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from scipy import stats
 
 from eventstudy import _parallel
 from eventstudy import inference as inf
+from eventstudy.abnormal import ARPanel
 from eventstudy.conventions import get_conventions
 from eventstudy.inference import nonparametric
 from eventstudy.inference._core import with_pe
@@ -122,7 +124,7 @@ def windows_of(p):
     return [(int(t), int(t)) for t in p.taus] + [(-1, 1), (0, 1), (-2, 2)]
 
 
-def gappy_panel(seed: int = 7) -> object:
+def gappy_panel(seed: int = 7) -> ARPanel:
     """Market-model asset-events with missing days, ties, a SCAR* equal to a residual, and
     unusable rows; event days -2..2, so every window has its own usable rows."""
     rng = np.random.default_rng(seed)
