@@ -41,6 +41,9 @@ def main() -> None:
         f"Monte Carlo standard error of a rate near 5% with {N_DATES} dates: "
         f"{100 * (0.05 * 0.95 / N_DATES) ** 0.5:.1f} percentage points.",
         "",
+        "Why `grank`, `grank_z` and `mrank` reject more than their level here (few assets per "
+        "date): [grank_calibration.md](grank_calibration.md).",
+        "",
     ]
     for level in (0.01, 0.05, 0.10):
         lines += [f"## Rejection rate (%) at the {level:.0%} level", "",
