@@ -1,6 +1,7 @@
 """Size of GRANK (Kolari & Pynnönen 2011) on synthetic same-date clusters of n assets.
 
-Why does GRANK over-reject at 5-10 % in the sector-ETF placebo (``docs/placebo.md``)? This
+Why does GRANK over-reject at 5-10 % in the sector-ETF placebo (``docs/placebo.md``; results in
+``docs/grank_calibration.md``)? This
 script simulates events of ``n`` assets sharing one date (market model on a simulated market
 return, fitted by OLS on 240 estimation days; event days -1..1, with the 9 days -10..-2 in
 between as in the placebo), builds each event's ``ARPanel`` directly and runs the library's
