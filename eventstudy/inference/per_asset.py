@@ -46,9 +46,11 @@ from eventstudy.abnormal import ARPanel
 __all__ = ["adjust_pvalues", "ar_table", "car_table", "pvalue", "sq_pvalue"]
 
 
-#: Asset-events per block of the sample-quantile test; a block's (L1 x rows) arrays stay in
-#: the CPU cache.
-SQ_BLOCK_ROWS = 256
+#: Asset-events per block of the sample-quantile test. Large enough that each numpy operation
+#: outweighs its Python overhead, so blocks on two threads run in parallel (on this
+#: benchmark's 2-core machine at 100,000 asset-events: 0.49 s on one thread with 256 or 4096
+#: rows; 0.54 s on two threads with 256, 0.34 s with 4096).
+SQ_BLOCK_ROWS = 4096
 
 
 def pvalue(
