@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from threadpoolctl import threadpool_limits
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -17,9 +19,14 @@ THREADS = min(4, os.cpu_count() or 1)
 
 
 def thread_map(func: Callable[[T], R], items: Iterable[T]) -> list[R]:
-    """``[func(x) for x in items]``, spread over :data:`THREADS` threads when there are several."""
+    """``[func(x) for x in items]``, spread over :data:`THREADS` threads when there are several.
+
+    While the threads run, BLAS (matrix products) uses one thread each: BLAS's own threads on
+    top of ours would oversubscribe the cores (the rank tests took twice as long).
+    """
     items = list(items)
     if THREADS <= 1 or len(items) <= 1:
         return [func(x) for x in items]
-    with ThreadPoolExecutor(min(THREADS, len(items))) as pool:
+    with threadpool_limits(limits=1, user_api="blas"), \
+            ThreadPoolExecutor(min(THREADS, len(items))) as pool:
         return list(pool.map(func, items))

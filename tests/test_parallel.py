@@ -1,0 +1,27 @@
+"""Worker threads keep BLAS to one thread each, and results keep their order."""
+
+import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
+
+import eventstudy._parallel as _parallel
+
+
+def _blas_threads() -> list[int]:
+    np.ones((2, 2)) @ np.ones((2, 2))  # BLAS loaded
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def test_blas_uses_one_thread_inside_the_workers_and_is_restored_after(monkeypatch):
+    monkeypatch.setattr(_parallel, "THREADS", 2)
+    with threadpool_limits(limits=2, user_api="blas"):  # as without OPENBLAS_NUM_THREADS=1
+        before = _blas_threads()
+        inside = _parallel.thread_map(lambda _: _blas_threads(), range(4))
+        after = _blas_threads()
+    assert before and all(n == 2 for n in before)
+    assert all(threads == [1] * len(before) for threads in inside)
+    assert after == before
+
+
+def test_results_in_input_order(monkeypatch):
+    monkeypatch.setattr(_parallel, "THREADS", 3)
+    assert _parallel.thread_map(lambda x: x * x, range(50)) == [x * x for x in range(50)]
