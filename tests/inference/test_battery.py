@@ -270,3 +270,17 @@ def test_rejection_rates():
         inf.rejection_rates(table, levels=(5,))
     with pytest.raises(SpecificationError, match="lacks"):
         inf.rejection_rates(table.drop(columns="pvalue"))
+
+
+@pytest.mark.parametrize("n, warned", [(11, True), (29, True), (30, False)])
+def test_restandardizing_rank_tests_warn_with_few_asset_events(n, warned):
+    """grank, grank_z and mrank divide by a cross-sectional s.d.: noisy for small n."""
+    p = simulate_panel(np.random.default_rng(4), n=n, l1=60, l2=3)
+    for name in ("grank", "grank_z", "mrank"):
+        note = inf.run_tests(p, tests=[name])["note"]
+        assert note.str.contains(f"n = {n} < 30").all() == warned, name
+        assert (note == "").all() != warned, name
+    # Tests without the re-standardization carry no such note.
+    assert (inf.run_tests(p, tests=["rank", "bmp"])["note"] == "").all()
+    raw = Conventions(name="raw-mrank", mrank_returns="raw")
+    assert (inf.run_tests(p, tests=["mrank"], conventions=raw)["note"] == "").all()
