@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -391,3 +392,14 @@ def test_two_processes_filling_the_same_ticker(tmp_path):
     assert list(entry.data.index) == list(want_idx)
     days = (want_idx - T("2014-01-01")).days.to_numpy()
     np.testing.assert_allclose(entry.data.to_numpy(), 100 * np.exp(0.0003 * days), rtol=1e-14)
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_stores_follow_the_umask_not_mkstemps_private_mode(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        cache = make(tmp_path, Source())
+        cache.get_prices(["SPY"], "2025-01-02", "2025-01-31")
+    finally:
+        os.umask(old)
+    assert store_file(cache, "SPY").stat().st_mode & 0o777 == mode

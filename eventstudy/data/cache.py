@@ -510,6 +510,9 @@ def _write_atomic(file: Path, entry: _Entry) -> None:
     ).replace_schema_metadata({_META_KEY: json.dumps(meta).encode()})
     fd, tmp = tempfile.mkstemp(prefix=f".{file.stem}.", suffix=".tmp", dir=file.parent)
     try:
+        # mkstemp makes the file private (0600); give it the folder's read/write permissions
+        # (the user's umask applied at mkdir) so a shared cache stays readable by its group.
+        os.chmod(fd, file.parent.stat().st_mode & 0o666)
         with os.fdopen(fd, "wb") as sink:
             _write_table(table, sink)
             sink.flush()
