@@ -37,7 +37,12 @@ from eventstudy.calendar import TradingCalendar, get_calendar, parse_when
 from eventstudy.conventions import Conventions, get_conventions
 from eventstudy.data.base import check_price_frame, resolve_provider, validate_dates_index
 from eventstudy.events import EventSet, load_catalog, to_event_set
-from eventstudy.exceptions import DataCoverageError, DataWarning, SpecificationError
+from eventstudy.exceptions import (
+    DataCoverageError,
+    DataWarning,
+    InvalidPriceError,
+    SpecificationError,
+)
 from eventstudy.models import (
     ConstantMean,
     Design,
@@ -444,6 +449,19 @@ def _compact(values: np.ndarray, rows: np.ndarray, block: int = 4096) -> np.ndar
     return values[:len(rows)]
 
 
+def _check_simple_returns(frame: pd.DataFrame) -> None:
+    """Simple returns of -100 % or less would need a price of zero or below: refuse them."""
+    values = frame.to_numpy(dtype=float)
+    bad = values <= -1.0
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise InvalidPriceError(
+            f"returns: {int(bad.sum())} simple return(s) of -100 % or less, first "
+            f"{frame.columns[c]} on {frame.index[r].date()} = {values[r, c]}; a simple return "
+            "is above -1. Pass return_type='log' if these are log returns, or fix the data."
+        )
+
+
 def _drop_frame(event_id, asset, date, scope: str, reason) -> dict[str, np.ndarray]:
     """Columns of :data:`DROP_COLUMNS` for ``len(reason)`` rows.
 
@@ -650,6 +668,8 @@ class EventStudy:
                     "events lie outside the data. Check the event dates or the data source."
                 )
             frame = raw.set_axis(validate_dates_index(raw.index, "returns"), axis=0)
+            if self.return_type == "simple":
+                _check_simple_returns(frame)
             on_sessions, gaps = _on_sessions(frame, self.calendar)
             rets = on_sessions.reindex(self.calendar.sessions_in_range(first, last))
         else:

@@ -296,6 +296,15 @@ CASES = [
     Case("returns-infinite",
          lambda _: run(with_row(returns(), 9, np.inf), data_kind="returns"), InvalidPriceError,
          ("3 infinite return(s), first MKT on 2023-01-18 = inf", "replace them with NaN")),
+    # Accepted before: a simple return of -100 % or less needs a price of zero or below.
+    Case("returns-simple-below-minus-one",
+         lambda _: run(with_row(returns(), 310, -1.2), data_kind="returns"), InvalidPriceError,
+         ("3 simple return(s) of -100 % or less, first A0 on 2024-04-01 = -1.2",
+          "return_type='log'")),
+    Case("returns-log-below-minus-one-is-fine",
+         lambda _: run(with_row(returns(), 310, -1.2), data_kind="returns",
+                       return_type="log"),
+         None, (), aligned=Aligned("2024-06-03", "session_date", False)),
     # Raised a bare ValueError from astype before.
     Case("returns-text",
          lambda _: run(with_row(returns(), 9, "x"), data_kind="returns"), InvalidPriceError,
