@@ -17,7 +17,7 @@ from eventstudy.conventions import Conventions
 from eventstudy.data import CSVDirectoryProvider, DataFrameProvider, PriceProvider
 from eventstudy.estimation import EventStudy
 from eventstudy.events import Event, EventSet, load_catalog
-from eventstudy.exceptions import EventStudyError, EventStudyWarning
+from eventstudy.exceptions import DataWarning, EventStudyError, EventStudyWarning
 from eventstudy.inference import placebo_study
 from eventstudy.models import (
     CAPM,
@@ -39,6 +39,7 @@ __all__ = [
     "ConstantMean",
     "Conventions",
     "DataFrameProvider",
+    "DataWarning",
     "Event",
     "EventSet",
     "EventStudy",

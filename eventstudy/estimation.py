@@ -601,7 +601,8 @@ class EventStudy:
         -------
         pandas.DataFrame
             One row per event: ``event_id, name, original, day0, rule, assumed_timezone,
-            shifted, tags, direction, source``.
+            shifted, tags, direction, source, same_day0_as`` (the other events aligned to the
+            same session, ``;``-separated).
         """
         events = list(self.events)
         parsed = [parse_when(ev.when) for ev in events]
@@ -626,7 +627,7 @@ class EventStudy:
         for i in np.flatnonzero(~regular):
             a = self.calendar.align(events[i].when, self.alignment)
             day0[i], rule[i], assumed[i] = a.session.to_datetime64(), a.rule, a.assumed_timezone
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "event_id": [ev.id for ev in events],
                 "name": [ev.name for ev in events],
@@ -640,6 +641,11 @@ class EventStudy:
                 "source": [ev.source for ev in events],
             }
         )
+        # Events on the same session share every calendar day of their windows.
+        ids = table.groupby("day0", sort=False)["event_id"].agg(list)
+        table["same_day0_as"] = [";".join(e for e in ids[d] if e != eid)
+                                 for eid, d in zip(table["event_id"], table["day0"], strict=True)]
+        return table
 
     def _model_for(self, asset: str) -> tuple[NormalReturnModel, str | None]:
         """Model and market ticker used for ``asset``."""
@@ -784,6 +790,16 @@ class EventStudy:
         from eventstudy.results import EventStudyResults
 
         aligned = self.align()
+        shared = aligned[aligned["same_day0_as"] != ""]
+        if len(shared):
+            groups = shared.groupby("day0", sort=True)["event_id"].agg(", ".join)
+            warnings.warn(
+                "events on the same day 0: " + "; ".join(
+                    f"{ids} ({pd.Timestamp(d).date()})" for d, ids in groups.items())
+                + ". Their asset-events share every calendar day, so an asset enters the "
+                "cross-sectional tests once per event with the same returns; keep one event "
+                "per session, or test them apart (group_by='event_id').",
+                DataWarning, stacklevel=2)
         ctx = self._load(aligned)
         index = ctx.returns.index
         day0 = index.get_indexer(pd.DatetimeIndex(aligned["day0"]))

@@ -38,3 +38,14 @@ def test_provider_and_callers_frame_do_not_share_writes(kind):
     assert provider.frame.iloc[0, 0] == 1.0
     provider.frame.iloc[1, 1] = 77.0
     assert frame.iloc[1, 1] == 3.0
+
+
+def test_events_on_the_same_session_are_flagged(prices_dir):
+    """A Saturday announcement and the Monday after both align to Monday's session."""
+    events = [es.Event(id="sat", when="2025-06-07", name="Saturday"),
+              es.Event(id="mon", when="2025-06-09", name="Monday"),
+              es.Event(id="thu", when="2025-06-05", name="Thursday")]
+    with pytest.warns(es.DataWarning, match=r"same day 0: sat, mon \(2025-06-09\)"):
+        res = es.run_event_study(events, assets=["XLK"], data=prices_dir)
+    table = res.events.set_index("event_id")["same_day0_as"]
+    assert table.to_dict() == {"sat": "mon", "mon": "sat", "thu": ""}
