@@ -215,6 +215,7 @@ class _Rows:
 
     @classmethod
     def of(cls, x: np.ndarray) -> _Rows:
+        """Prepare the rows of ``x`` (NaN on missing days)."""
         finite = np.isfinite(x)
         count = finite.sum(axis=1)
         x0 = np.where(finite, x, 0.0)
@@ -231,11 +232,13 @@ class _Rows:
         return cls(x0, x0sq, x0.sum(axis=1), x0sq.sum(axis=1), missing, n_missing, constant)
 
     def take(self, rows: np.ndarray) -> _Rows:
+        """The prepared rows ``rows`` (integer positions or a boolean mask)."""
         return _Rows(self.x0[rows], self.x0sq[rows], self.total[rows], self.total_sq[rows],
                      self.missing[rows], self.n_missing[rows], self.constant[rows])
 
 
 def _dense(product: np.ndarray | sparse.sparray) -> np.ndarray:
+    """``product`` as a dense array (a sparse-by-sparse product is sparse)."""
     return product.toarray() if sparse.issparse(product) else np.asarray(product)
 
 
