@@ -737,10 +737,12 @@ def bootstrap(
 
     .. math:: p = \frac{1 + \#\{b: |t^*_b| \ge |t|\}}{B+1}
 
-    (``greater``: :math:`t^*_b \ge t`; ``less``: :math:`t^*_b \le t`). Under independence and
-    symmetry of each :math:`CAR_i` about zero this is a randomization test, exact for any
-    :math:`n`; without symmetry it is valid asymptotically and robust to heteroskedasticity
-    (event-induced variance differing across asset-events). Independent asset-events.
+    (``greater``: :math:`t^*_b \ge t`; ``less``: :math:`t^*_b \le t`). A draw equal to
+    :math:`t` up to rounding (relative 1e-12), e.g. all weights +1, counts as a tie. Under
+    independence and symmetry of each :math:`CAR_i` about zero this is a randomization test,
+    exact for any :math:`n`; without symmetry it is valid asymptotically and robust to
+    heteroskedasticity (event-induced variance differing across asset-events). Independent
+    asset-events.
 
     References
     ----------
@@ -773,12 +775,15 @@ def bootstrap(
         xs = weights[:, ok] * x
         with np.errstate(invalid="ignore", divide="ignore"):
             tb = xs.mean(axis=1) / (xs.std(axis=1, ddof=1) / np.sqrt(n))
+        # Flips that give back the CARs or their negatives (all +1, all -1) reproduce |t|
+        # exactly in theory: a tie, which counts; rounding must not decide it.
+        tol = 1e-12 * abs(t)
         if alternative == "greater":
-            hits = tb >= t
+            hits = tb >= t - tol
         elif alternative == "less":
-            hits = tb <= t
+            hits = tb <= t + tol
         else:
-            hits = np.abs(tb) >= abs(t)
+            hits = np.abs(tb) >= abs(t) - tol
         return Outcome(t, (1.0 + hits.sum()) / (n_boot + 1.0), n, dist)
 
     return run_windows("bootstrap", "E[CAR] = 0", windows, alternative, conv, compute)

@@ -285,7 +285,7 @@ def test_bootstrap_reproduces_documented_sign_flips(panel):
         hits = 0
         for row in v:
             xs = [row[i] * x[i] for i in range(5)]
-            hits += abs(mean(xs) / (sd(xs) / math.sqrt(5))) >= abs(t)
+            hits += abs(mean(xs) / (sd(xs) / math.sqrt(5))) >= abs(t) * (1 - 1e-12)  # ties
         stats_.append(t)
         ps.append((1 + hits) / (b + 1))
     check(inf.bootstrap(panel, WINDOWS, n_boot=b, random_state=7), stats_, ps)
