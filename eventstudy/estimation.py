@@ -35,12 +35,16 @@ from eventstudy._typing import ALIGNMENT_POLICIES, DATA_KINDS, RETURN_TYPES, che
 from eventstudy.abnormal import ARPanel
 from eventstudy.calendar import TradingCalendar, get_calendar, parse_when
 from eventstudy.conventions import Conventions, get_conventions
-from eventstudy.data.base import check_price_frame, resolve_provider, validate_dates_index
+from eventstudy.data.base import (
+    check_price_frame,
+    refuse_cells,
+    resolve_provider,
+    validate_dates_index,
+)
 from eventstudy.events import EventSet, load_catalog, to_event_set
 from eventstudy.exceptions import (
     DataCoverageError,
     DataWarning,
-    InvalidPriceError,
     SpecificationError,
 )
 from eventstudy.models import (
@@ -452,14 +456,10 @@ def _compact(values: np.ndarray, rows: np.ndarray, block: int = 4096) -> np.ndar
 def _check_simple_returns(frame: pd.DataFrame) -> None:
     """Simple returns of -100 % or less would need a price of zero or below: refuse them."""
     values = frame.to_numpy(dtype=float)
-    bad = values <= -1.0
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise InvalidPriceError(
-            f"returns: {int(bad.sum())} simple return(s) of -100 % or less, first "
-            f"{frame.columns[c]} on {frame.index[r].date()} = {values[r, c]}; a simple return "
-            "is above -1. Pass return_type='log' if these are log returns, or fix the data."
-        )
+    refuse_cells(frame, values, values <= -1.0, "returns",
+                 "simple return(s) of -100 % or less",
+                 "a simple return is above -1. Pass return_type='log' if these are log "
+                 "returns, or fix the data.")
 
 
 def _drop_frame(event_id, asset, date, scope: str, reason) -> dict[str, np.ndarray]:

@@ -102,6 +102,40 @@ def validate_dates_index(index: pd.Index, what: str) -> pd.DatetimeIndex:
     return idx.rename("date")
 
 
+def _float_frame(
+    frame: pd.DataFrame, what: str, not_numeric: str
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """``frame`` with validated dates, string tickers and float values, and those values.
+
+    Raises :class:`InvalidPriceError` with ``not_numeric`` if a value is not a number.
+    """
+    # astype(float) below copies (pandas < 3) or copies on write (pandas 3): the caller's
+    # frame is never changed, and a numeric frame is not copied twice.
+    out = frame.copy(deep=False)
+    out.index = validate_dates_index(out.index, what)
+    out.columns = [str(c) for c in out.columns]
+    try:
+        out = out.astype(float)
+    except (ValueError, TypeError) as exc:
+        raise InvalidPriceError(f"{not_numeric} ({exc}).") from None
+    return out, out.to_numpy()
+
+
+def refuse_cells(
+    frame: pd.DataFrame, values: np.ndarray, bad: np.ndarray, what: str, kind: str, fix: str
+) -> None:
+    """Raise :class:`InvalidPriceError` if any cell is ``bad``: how many, the first, the fix.
+
+    The message reads ``"{what}: {count} {kind}, first {ticker} on {date} = {value}; {fix}"``.
+    """
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise InvalidPriceError(
+            f"{what}: {int(bad.sum())} {kind}, first {frame.columns[c]} on "
+            f"{frame.index[r].date()} = {values[r, c]}; {fix}"
+        )
+
+
 def check_price_frame(prices: pd.DataFrame, what: str = "prices") -> pd.DataFrame:
     """Validate a wide price frame (dates x tickers) and return a clean float copy.
 
@@ -118,24 +152,10 @@ def check_price_frame(prices: pd.DataFrame, what: str = "prices") -> pd.DataFram
         raise DataError(f"{what} must be a pandas DataFrame with one column per ticker.")
     if prices.empty:
         raise EmptyDataError(f"{what} is empty: no rows or no ticker columns.")
-    # astype(float) below copies (pandas < 3) or copies on write (pandas 3): the caller's
-    # frame is never changed, and a numeric frame is not copied twice.
-    out = prices.copy(deep=False)
-    out.index = validate_dates_index(out.index, what)
-    out.columns = [str(c) for c in out.columns]
-    try:
-        out = out.astype(float)
-    except (ValueError, TypeError) as exc:
-        raise InvalidPriceError(f"{what} must be numeric ({exc}).") from None
-    values = out.to_numpy()
-    bad = np.isinf(values) | (values <= 0)
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise InvalidPriceError(
-            f"{what}: {int(bad.sum())} non-positive or infinite price(s), first "
-            f"{out.columns[c]} on {out.index[r].date()} = {values[r, c]}; prices must be > 0 "
-            "(pass data_kind='returns' if these are returns)."
-        )
+    out, values = _float_frame(prices, what, f"{what} must be numeric")
+    refuse_cells(out, values, np.isinf(values) | (values <= 0), what,
+                 "non-positive or infinite price(s)",
+                 "prices must be > 0 (pass data_kind='returns' if these are returns).")
     return out
 
 
@@ -153,24 +173,10 @@ def check_returns_frame(returns: pd.DataFrame, what: str = "returns") -> pd.Data
     """
     if not isinstance(returns, pd.DataFrame) or returns.empty:
         raise EmptyDataError(f"{what} is empty: no rows or no ticker columns.")
-    # astype(float) below copies (pandas < 3) or copies on write (pandas 3): the caller's
-    # frame is never changed, and a numeric frame is not copied twice.
-    out = returns.copy(deep=False)
-    out.index = validate_dates_index(out.index, what)
-    out.columns = [str(c) for c in out.columns]
-    try:
-        out = out.astype(float)
-    except (ValueError, TypeError) as exc:
-        raise InvalidPriceError(f"{what}: returns must be numeric ({exc}).") from None
-    values = out.to_numpy()
-    bad = np.isinf(values)
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise InvalidPriceError(
-            f"{what}: {int(bad.sum())} infinite return(s), first {out.columns[c]} on "
-            f"{out.index[r].date()} = {values[r, c]}; replace them with NaN (a missing "
-            "day) or fix the source (a zero price before a return is computed)."
-        )
+    out, values = _float_frame(returns, what, f"{what}: returns must be numeric")
+    refuse_cells(out, values, np.isinf(values), what, "infinite return(s)",
+                 "replace them with NaN (a missing day) or fix the source (a zero price "
+                 "before a return is computed).")
     return out
 
 
