@@ -102,6 +102,26 @@ def validate_dates_index(index: pd.Index, what: str) -> pd.DatetimeIndex:
     return idx.rename("date")
 
 
+def read_csv_file(file: Path, header: str, empty_fix: str = "") -> pd.DataFrame:
+    """``pd.read_csv`` with its failures turned into eventstudy errors naming the file.
+
+    ``header`` is the expected header line; ``empty_fix`` is appended to the advice for an
+    empty file (e.g. ``", or delete the file"``).
+    """
+    try:
+        return pd.read_csv(file)
+    except pd.errors.EmptyDataError:
+        raise EmptyDataError(
+            f"{file} is empty (0 bytes); write a header {header} and one row per "
+            f"date{empty_fix}."
+        ) from None
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataError(
+            f"{file} is not a readable CSV ({type(exc).__name__}: {exc}); expected a header "
+            f"{header} and one row per date."
+        ) from None
+
+
 def _float_frame(
     frame: pd.DataFrame, what: str, not_numeric: str
 ) -> tuple[pd.DataFrame, np.ndarray]:

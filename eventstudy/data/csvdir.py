@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from eventstudy._typing import DateLike
-from eventstudy.data.base import check_price_frame
-from eventstudy.exceptions import DataError, EmptyDataError, UnknownTickerError
+from eventstudy.data.base import check_price_frame, read_csv_file
+from eventstudy.exceptions import DataError, UnknownTickerError
 
 __all__ = ["CSVDirectoryProvider", "ticker_to_filename"]
 
@@ -99,18 +99,7 @@ class CSVDirectoryProvider:
 def _read_csv(file: Path, mtime_ns: int, column: str) -> pd.Series:
     # mtime_ns is part of the cache key so an edited file is read again.
     del mtime_ns
-    try:
-        raw = pd.read_csv(file)
-    except pd.errors.EmptyDataError:
-        raise EmptyDataError(
-            f"{file} is empty (0 bytes); write a header date,{column} and one row per date, "
-            "or delete the file."
-        ) from None
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DataError(
-            f"{file} is not a readable CSV ({type(exc).__name__}: {exc}); expected a header "
-            f"date,{column} and one row per date."
-        ) from None
+    raw = read_csv_file(file, f"date,{column}", empty_fix=", or delete the file")
     if "date" not in raw.columns or column not in raw.columns:
         raise DataError(
             f"{file} must have columns 'date' and {column!r}; it has {list(raw.columns)}."

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from eventstudy._typing import DateLike, check_option
-from eventstudy.data.base import validate_dates_index
+from eventstudy.data.base import read_csv_file, validate_dates_index
 from eventstudy.exceptions import (
     DataError,
     DataWarning,
@@ -532,26 +532,11 @@ def _parse_french_zip(payload: bytes, source: str) -> pd.DataFrame:
     return parse_french_daily_csv(text)
 
 
-def _read_csv(file: Path, header: str) -> pd.DataFrame:
-    """``pd.read_csv`` with its failures turned into eventstudy errors naming the file."""
-    try:
-        return pd.read_csv(file)
-    except pd.errors.EmptyDataError:
-        raise EmptyDataError(
-            f"{file} is empty (0 bytes); write a header {header} and one row per date."
-        ) from None
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DataError(
-            f"{file} is not a readable CSV ({type(exc).__name__}: {exc}); expected a header "
-            f"{header} and one row per date."
-        ) from None
-
-
 @functools.lru_cache(maxsize=8)
 def _read_ff3_csv(file: Path, mtime_ns: int) -> pd.DataFrame:
     # mtime_ns is part of the cache key so an edited file is read again.
     del mtime_ns
-    raw = _read_csv(file, "date,mkt_rf,smb,hml,rf")
+    raw = read_csv_file(file, "date,mkt_rf,smb,hml,rf")
     missing = [c for c in ("date", *FACTOR_COLUMNS) if c not in raw.columns]
     if missing:
         raise DataError(
@@ -568,7 +553,7 @@ def _read_ff3_csv(file: Path, mtime_ns: int) -> pd.DataFrame:
 @functools.lru_cache(maxsize=8)
 def _read_dtb3_csv(file: Path, mtime_ns: int) -> pd.Series:
     del mtime_ns
-    raw = _read_csv(file, "date,dtb3")
+    raw = read_csv_file(file, "date,dtb3")
     if "date" not in raw.columns or "dtb3" not in raw.columns:
         raise DataError(f"{file} must have columns date,dtb3; it has {list(raw.columns)}.")
     series = raw.set_index("date")["dtb3"]
