@@ -298,23 +298,6 @@ def _corr_with_complete(a: _Rows, b: _Rows, min_periods: int = 3) -> np.ndarray:
     return np.clip(r, -1.0, 1.0, out=r)
 
 
-def pairwise_corr(
-    x: np.ndarray, y: np.ndarray | None = None, min_periods: int = 3
-) -> np.ndarray:
-    """Pearson correlations between the rows of ``x`` and of ``y`` over the days both have.
-
-    Pairwise-complete, like :meth:`pandas.DataFrame.corr`, but vectorized: each pair uses its
-    own common days and its own means. Pairs with fewer than ``min_periods`` common days, or
-    with zero variance over them, are NaN. Without ``y``, the rows of ``x`` with each other
-    (diagonal 1).
-    """
-    a = _Rows.of(x)
-    r = _corr(a, a if y is None else _Rows.of(y), min_periods)
-    if y is None:
-        np.fill_diagonal(r, 1.0)
-    return r
-
-
 @dataclass(frozen=True)
 class Cluster:
     """Asset-events that share day 0, with their estimation residuals (rows x days).
@@ -333,18 +316,13 @@ class Cluster:
     def _prepared(self) -> _Rows:
         return _Rows.of(self.resid)
 
-    def _corr_rows(
-        self, of: np.ndarray, among: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Correlations of rows ``of`` with rows ``among`` (default: all), and finiteness.
+    def _corr_rows(self, of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Correlations of rows ``of`` with every row (0 where not finite), and finiteness.
 
-        Entries that are not finite are 0. A row with itself is not a pair: that entry is 0
-        and not finite.
+        A row with itself is not a pair: that entry is 0 and not finite.
         """
-        rows = self._prepared
-        columns = np.arange(len(self.rows)) if among is None else among
-        r = _corr(rows.take(of), rows if among is None else rows.take(among))
-        r[of[:, None] == columns] = np.nan
+        r = _corr(self._prepared.take(of), self._prepared)
+        r[np.arange(of.size), of] = np.nan
         finite = np.isfinite(r)
         return np.where(finite, r, 0.0), finite
 
@@ -352,10 +330,11 @@ class Cluster:
     def totals(self) -> tuple[float, int]:
         r"""Sum and count of the finite correlations :math:`r_{ij}`, :math:`i\ne j`.
 
-        The same numbers as summing :func:`pairwise_corr` off its diagonal, in O(n L) for
-        rows without missing days: with those rows :math:`z_i` scaled to mean 0 and norm 1
-        (all pairs share all days), :math:`\sum_{i\ne j} r_{ij} = \lVert\sum_i z_i\rVert^2 -
-        n`. Only the pairs involving a row with missing days need their own correlations.
+        The same numbers as pandas' pairwise-complete ``corr`` summed off its diagonal, in
+        O(n L) for rows without missing days: with those rows :math:`z_i` scaled to mean 0
+        and norm 1 (all pairs share all days), :math:`\sum_{i\ne j} r_{ij} =
+        \lVert\sum_i z_i\rVert^2 - n`. Only the pairs involving a row with missing days need
+        their own correlations.
         """
         rows = self._prepared
         complete = rows.n_missing == 0
@@ -367,14 +346,15 @@ class Cluster:
             count = z.shape[0] * (z.shape[0] - 1)
         gappy = np.flatnonzero(~complete)
         if gappy.size:
+            gappy_rows = rows.take(gappy)
+            among_gappy = _corr(gappy_rows, gappy_rows)
+            np.fill_diagonal(among_gappy, np.nan)  # a row with itself is not a pair
             # Each pair of a gappy and a complete row is two ordered pairs.
-            with_complete = _corr_with_complete(rows.take(gappy), rows.take(complete))
-            finite = np.isfinite(with_complete)
-            total += 2.0 * float(with_complete[finite].sum())
-            count += 2 * int(finite.sum())
-            r0, finite = self._corr_rows(gappy, gappy)
-            total += float(r0.sum())
-            count += int(finite.sum())
+            with_complete = _corr_with_complete(gappy_rows, rows.take(complete))
+            for r, pairs in ((with_complete, 2), (among_gappy, 1)):
+                finite = np.isfinite(r)
+                total += pairs * float(r[finite].sum())
+                count += pairs * int(finite.sum())
         return total, count
 
     def pair_sums(self, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

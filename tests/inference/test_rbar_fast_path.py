@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eventstudy.inference._core import Cluster, pairwise_corr
+from eventstudy.inference._core import Cluster, _corr, _Rows
 
 
 def _mean_offdiag_by_pandas(x: np.ndarray) -> tuple[float, int]:
@@ -66,9 +66,9 @@ def test_pair_sums_of_kept_rows_match_pandas_on_each_subset():
         np.testing.assert_allclose(sums[w], want[0], rtol=1e-12)
 
 
-def test_pairwise_corr_between_two_row_sets_matches_pandas():
+def test_correlations_between_two_row_sets_match_pandas():
     x = _gappy_rows(6)
     full = pd.DataFrame(x.T).corr(min_periods=3).to_numpy()
-    got = pairwise_corr(x[:6], x)
+    got = _corr(_Rows.of(x[:6]), _Rows.of(x))
     np.testing.assert_allclose(got, full[:6], rtol=1e-12, atol=1e-14)
     assert np.array_equal(np.isnan(got), np.isnan(full[:6]))
