@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,8 @@ import pandas as pd
 from eventstudy.exceptions import WindowError
 
 __all__ = ["ARPanel"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,9 +98,9 @@ class ARPanel:
     normal: np.ndarray
     log_returns: bool = False
     prediction_error: bool = True
-    # CARs and their variances by window: every test of a battery asks for the same ones.
-    _memo: dict[tuple[str, int, int], np.ndarray] = field(
-        default_factory=dict, init=False, repr=False)
+    # Quantities derived from the panel that several tests of a battery ask for (CARs and
+    # their variances by window, the average cross-correlation): see :meth:`cached`.
+    _memo: dict[tuple, object] = field(default_factory=dict, init=False, repr=False)
 
     def __len__(self) -> int:
         return self.ar.shape[0]
@@ -163,21 +166,22 @@ class ARPanel:
         extra = self.pe_quadratic(self.x_event) if self.prediction_error else 0.0
         return self.sigma[:, None] ** 2 * (1.0 + extra)
 
-    def _memoized(
-        self, name: str, start: int, end: int, compute: Callable[[], np.ndarray]
-    ) -> np.ndarray:
-        """``compute()`` for the window, computed once and returned read-only."""
-        key = (name, start, end)
+    def cached(self, key: tuple, compute: Callable[[], T]) -> T:
+        """``compute()``, computed once per panel and ``key``; arrays are returned read-only.
+
+        For quantities that depend only on the panel (its arrays are never changed).
+        """
         if key not in self._memo:
             value = compute()
-            value.flags.writeable = False
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
             self._memo[key] = value
-        return self._memo[key]
+        return self._memo[key]  # type: ignore[return-value]
 
     def car(self, start: int, end: int) -> np.ndarray:
         """Cumulative abnormal return over days ``start..end``; NaN if a day is missing."""
         sl = self.window_slice(start, end)
-        return self._memoized("car", start, end, lambda: self.ar[:, sl].sum(axis=1))
+        return self.cached(("car", start, end), lambda: self.ar[:, sl].sum(axis=1))
 
     def car_var(self, start: int, end: int) -> np.ndarray:
         r"""Exact variance of the CAR over ``start..end`` (cross-day covariances included).
@@ -193,7 +197,7 @@ class ARPanel:
                 return self.sigma**2 * length
             return self.sigma**2 * (length + self.pe_quadratic(self.x_event[:, sl].sum(axis=1)))
 
-        return self._memoized("car_var", start, end, compute)
+        return self.cached(("car_var", start, end), compute)
 
     def car_path(self, start: int, end: int) -> np.ndarray:
         """CAR from ``start`` through each day up to ``end``, shape (N, end-start+1)."""

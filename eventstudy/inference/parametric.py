@@ -344,11 +344,21 @@ def bmp(
     return run_windows("bmp", "E[SCAR] = 0", windows, alternative, conv, compute)
 
 
-def _rbars(panel: ARPanel, used: list[np.ndarray]) -> list[tuple[float, str]]:
-    """Average cross-correlation and note for each window's used asset-events."""
-    if not used:
-        return []
-    return mean_cross_correlation(panel, np.stack(used))
+def _rbars(panel: ARPanel, windows: Windows) -> dict[tuple[int, int], tuple[float, str]]:
+    """Average cross-correlation and note for the usable asset-events of each window.
+
+    Computed once per panel and windows, for both :func:`kp` and :func:`patell_adj`: it
+    depends on neither the standardization nor the test.
+    """
+    windows = tuple(windows)
+
+    def compute() -> dict[tuple[int, int], tuple[float, str]]:
+        if not windows:
+            return {}
+        used = np.stack([window_cars(panel, *w)[1] for w in windows])
+        return dict(zip(windows, mean_cross_correlation(panel, used), strict=True))
+
+    return panel.cached(("rbar", windows), compute)
 
 
 def kp(
@@ -407,11 +417,10 @@ def kp(
     """
     windows, alternative, conv = prepare(panel, windows, alternative, conventions)
     p = with_pe(panel, conv.prediction_error)
-    scars = {w: scar(p, *w) for w in windows}
-    rbars = dict(zip(scars, _rbars(p, [ok for _, ok in scars.values()]), strict=True))
+    rbars = _rbars(panel, windows)
 
     def compute(start: int, end: int) -> Outcome:
-        z, ok = scars[start, end]
+        z, ok = scar(p, start, end)
         base = cross_sectional_t(z[ok], alternative, "standardized CARs")
         if not np.isfinite(base.statistic):
             return base
@@ -472,12 +481,10 @@ def patell_adj(
     """
     windows, alternative, conv = prepare(panel, windows, alternative, conventions)
     p = with_pe(panel, conv.prediction_error)
-    patell_z = {w: _patell_z(p, *w) for w in windows}
-    rbars = dict(zip(patell_z, _rbars(p, [ok for _, ok, _ in patell_z.values()]),
-                     strict=True))
+    rbars = _rbars(panel, windows)
 
     def compute(start: int, end: int) -> Outcome:
-        stat, ok, reason = patell_z[start, end]
+        stat, ok, reason = _patell_z(p, start, end)
         n = int(ok.sum())
         if not reason:
             rbar, reason = rbars[start, end]
