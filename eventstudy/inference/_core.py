@@ -231,11 +231,6 @@ class _Rows:
         x0sq = x0**2
         return cls(x0, x0sq, x0.sum(axis=1), x0sq.sum(axis=1), missing, n_missing, constant)
 
-    def take(self, rows: np.ndarray) -> _Rows:
-        """The prepared rows ``rows`` (integer positions or a boolean mask)."""
-        return _Rows(self.x0[rows], self.x0sq[rows], self.total[rows], self.total_sq[rows],
-                     self.missing[rows], self.n_missing[rows], self.constant[rows])
-
 
 def _dense(product: np.ndarray | sparse.sparray) -> np.ndarray:
     """``product`` as a dense array (a sparse-by-sparse product is sparse)."""
@@ -275,27 +270,96 @@ def _corr(a: _Rows, b: _Rows, min_periods: int = 3) -> np.ndarray:
     return np.clip(r, -1.0, 1.0, out=r)
 
 
-def _corr_with_complete(a: _Rows, b: _Rows, min_periods: int = 3) -> np.ndarray:
+def _corr_with_complete(
+    a: _Rows, dev: np.ndarray, css: np.ndarray, constant: np.ndarray, min_periods: int = 3
+) -> np.ndarray:
     r"""Pairwise-complete correlations of rows ``a`` with rows ``b`` that miss no day.
 
     The common days of a pair are :math:`a_i`'s :math:`n_i` days :math:`D_i`. With
     :math:`a_i` centred on them and scaled to norm 1 (:math:`\hat a_i`, 0 elsewhere) and
-    :math:`b_j` centred over all days, :math:`r_{ij} = \hat a_i'b_j / s_{ij}` where
+    :math:`b_j` centred over all days (``dev``, with centred sums of squares ``css``),
+    :math:`r_{ij} = \hat a_i'b_j / s_{ij}` where
     :math:`s_{ij}^2 = \sum_{D_i} b_j^2 - (\sum_{D_i} b_j)^2/n_i` and the sums over
     :math:`D_i` are :math:`b_j`'s totals less its values on :math:`a_i`'s missing days
-    (:math:`\sum_{D_i} b_j = -m_{ij}`). Fewer element-wise steps than :func:`_corr`.
+    (:math:`\sum_{D_i} b_j = -m_{ij}`). Rows of ``dev`` that are all 0 give NaN.
     """
     n = (a.x0.shape[1] - a.n_missing)[:, None]
-    m = _dense(a.missing @ b.x0.T)  # b_j's values on a_i's missing days
-    var_b = b.total_sq - _dense(a.missing @ b.x0sq.T)
+    # Only the days some row of ``a`` misses enter the corrections.
+    days = np.flatnonzero(_dense(a.missing.sum(axis=0)).ravel() > 0)
+    on_days = dev[:, days]
+    missing = a.missing[:, days]
+    m = _dense(missing @ on_days.T)  # b_j's values on a_i's missing days
+    var_b = css - _dense(missing @ np.square(on_days).T)
     var_b -= np.square(m, out=m) / n
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = (a.x0 / np.sqrt(a.total_sq)[:, None]) @ b.x0.T
+        r = (a.x0 / np.sqrt(a.total_sq)[:, None]) @ dev.T
         r /= np.sqrt(var_b, out=var_b)
     r[~np.isfinite(r)] = np.nan
     r[(n[:, 0] < min_periods) | a.constant] = np.nan
-    r[:, b.constant] = np.nan
+    r[:, constant] = np.nan
     return np.clip(r, -1.0, 1.0, out=r)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    r"""A cluster's rows prepared once for its sums and for correlations of chosen rows.
+
+    Rows without missing days (``complete``) are centred (``dev``) and scaled by ``weight``
+    (:math:`1/\lVert dev_i\rVert`; 0 for constant rows, rows with missing days, and every
+    row when fewer than 3 days are left); the correlations of the rows with missing days
+    (``gappy``) with every row are computed once (``gappy_corr``, NaN where undefined).
+    """
+
+    dev: np.ndarray
+    weight: np.ndarray
+    complete: np.ndarray
+    gappy: np.ndarray
+    gappy_corr: np.ndarray
+    gappy_position: np.ndarray
+
+    @classmethod
+    def of(cls, x: np.ndarray, min_periods: int = 3) -> _Prepared:
+        """Prepare the rows of ``x`` (rows x days, NaN on missing days, no all-NaN day)."""
+        n, days = x.shape
+        sums = x.sum(axis=1)
+        complete = np.isfinite(sums)  # a row sum is NaN exactly when a day is missing
+        dev = x - np.where(complete, sums / max(days, 1), 0.0)[:, None]
+        gappy = np.flatnonzero(~complete)
+        dev[gappy] = 0.0
+        css = np.einsum("ij,ij->i", dev, dev)
+        # A constant row has zero variance over any days (rounding would not say so exactly).
+        constant = complete & ~(x.max(axis=1, initial=-np.inf, where=complete[:, None])
+                                > x.min(axis=1, initial=np.inf, where=complete[:, None]))
+        varies = complete & ~constant & (days >= min_periods)
+        with np.errstate(divide="ignore"):
+            weight = np.where(varies, 1.0 / np.sqrt(css), 0.0)
+        gappy_corr = np.empty((gappy.size, n))
+        position = np.full(n, -1)
+        position[gappy] = np.arange(gappy.size)
+        if gappy.size:
+            rows = _Rows.of(x[gappy])
+            gappy_corr[:] = _corr_with_complete(rows, dev, css, ~varies, min_periods)
+            among = _corr(rows, rows, min_periods)
+            np.fill_diagonal(among, np.nan)  # a row with itself is not a pair
+            gappy_corr[:, gappy] = among
+        return cls(dev, weight, complete, gappy, gappy_corr, position)
+
+    def corr_rows(self, of: np.ndarray) -> np.ndarray:
+        """Correlations of rows ``of`` with every row, NaN where undefined or with itself."""
+        r = np.empty((of.size, self.dev.shape[0]))
+        full = self.complete[of]
+        if full.any():
+            rows = of[full]
+            z = self.dev[rows] * self.weight[rows, None]
+            with np.errstate(invalid="ignore"):
+                c = (z @ self.dev.T) * self.weight
+            c[:, self.weight == 0] = np.nan
+            c[self.weight[rows] == 0] = np.nan
+            c[:, self.gappy] = self.gappy_corr[:, rows].T
+            r[full] = c
+        r[~full] = self.gappy_corr[self.gappy_position[of[~full]]]
+        r[np.arange(of.size), of] = np.nan
+        return np.clip(r, -1.0, 1.0, out=r)
 
 
 @dataclass(frozen=True)
@@ -303,26 +367,28 @@ class Cluster:
     """Asset-events that share day 0, with their estimation residuals (rows x days).
 
     Days no row has (e.g. excluded for contamination) are dropped from ``resid``: they enter
-    no pair.
+    no pair. ``resid`` may be a view of the panel's residuals; it is not changed.
     """
 
     rows: np.ndarray
     resid: np.ndarray
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "resid", self.resid[:, np.isfinite(self.resid).any(axis=0)])
+        # A row without a missing day means no day is missing for all (the usual case).
+        if self.resid.size and not np.isfinite(self.resid.sum(axis=1)).any():
+            object.__setattr__(self, "resid",
+                               self.resid[:, np.isfinite(self.resid).any(axis=0)])
 
     @functools.cached_property
-    def _prepared(self) -> _Rows:
-        return _Rows.of(self.resid)
+    def _prepared(self) -> _Prepared:
+        return _Prepared.of(self.resid)
 
     def _corr_rows(self, of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Correlations of rows ``of`` with every row (0 where not finite), and finiteness.
 
         A row with itself is not a pair: that entry is 0 and not finite.
         """
-        r = _corr(self._prepared.take(of), self._prepared)
-        r[np.arange(of.size), of] = np.nan
+        r = self._prepared.corr_rows(of)
         finite = np.isfinite(r)
         return np.where(finite, r, 0.0), finite
 
@@ -333,28 +399,21 @@ class Cluster:
         The same numbers as pandas' pairwise-complete ``corr`` summed off its diagonal, in
         O(n L) for rows without missing days: with those rows :math:`z_i` scaled to mean 0
         and norm 1 (all pairs share all days), :math:`\sum_{i\ne j} r_{ij} =
-        \lVert\sum_i z_i\rVert^2 - n`. Only the pairs involving a row with missing days need
-        their own correlations.
+        \lVert\sum_i z_i\rVert^2 - n` (one matrix-vector product). Only the pairs involving
+        a row with missing days need their own correlations.
         """
         rows = self._prepared
-        complete = rows.n_missing == 0
-        total, count = 0.0, 0
-        if self.resid.shape[1] >= 3:
-            varies = complete & ~rows.constant  # zero variance: no finite correlation
-            z = rows.x0[varies] / np.sqrt(rows.total_sq[varies])[:, None]
-            total = float((z.sum(axis=0) ** 2).sum()) - z.shape[0]
-            count = z.shape[0] * (z.shape[0] - 1)
-        gappy = np.flatnonzero(~complete)
-        if gappy.size:
-            gappy_rows = rows.take(gappy)
-            among_gappy = _corr(gappy_rows, gappy_rows)
-            np.fill_diagonal(among_gappy, np.nan)  # a row with itself is not a pair
+        n_varies = int(np.count_nonzero(rows.weight))
+        zsum = rows.weight @ rows.dev
+        total, count = float(zsum @ zsum) - n_varies, n_varies * (n_varies - 1)
+        if rows.gappy.size:
+            finite = np.isfinite(rows.gappy_corr)
+            by_row = np.where(finite, rows.gappy_corr, 0.0).sum(axis=0)
+            n_by_row = finite.sum(axis=0)
             # Each pair of a gappy and a complete row is two ordered pairs.
-            with_complete = _corr_with_complete(gappy_rows, rows.take(complete))
-            for r, pairs in ((with_complete, 2), (among_gappy, 1)):
-                finite = np.isfinite(r)
-                total += pairs * float(r[finite].sum())
-                count += pairs * int(finite.sum())
+            pairs = np.where(rows.complete, 2, 1)
+            total += float(pairs @ by_row)
+            count += int(pairs @ n_by_row)
         return total, count
 
     def pair_sums(self, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -433,10 +492,16 @@ def mean_cross_correlation(panel: ARPanel, used: np.ndarray) -> list[tuple[float
     weighted = np.zeros(used.shape[0])
     undefined = np.zeros(used.shape[0], dtype=bool)
     # Asset-events alone on their day 0 have no pair. Clusters are independent: spread over
-    # threads, each cluster's residuals copied only while its task runs.
+    # threads, each cluster's work arrays exist only while its task runs.
     groups = [rows for rows in day0_clusters(panel) if rows.size > 1]
-    sums = thread_map(
-        lambda rows: Cluster(rows, panel.est_resid[rows]).pair_sums(used[:, rows]), groups)
+
+    def cluster(rows: np.ndarray) -> Cluster:
+        # Rows of one event are contiguous: a view of the panel's residuals, not a copy.
+        contiguous = rows[-1] - rows[0] + 1 == rows.size
+        return Cluster(rows, panel.est_resid[rows[0]:rows[-1] + 1] if contiguous
+                       else panel.est_resid[rows])
+
+    sums = thread_map(lambda rows: cluster(rows).pair_sums(used[:, rows]), groups)
     for rows, (off_sum, count) in zip(groups, sums, strict=True):
         ng = used[:, rows].sum(axis=1)
         pairs = ng >= 2

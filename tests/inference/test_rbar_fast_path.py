@@ -72,3 +72,36 @@ def test_correlations_between_two_row_sets_match_pandas():
     got = _corr(_Rows.of(x[:6]), _Rows.of(x))
     np.testing.assert_allclose(got, full[:6], rtol=1e-12, atol=1e-14)
     assert np.array_equal(np.isnan(got), np.isnan(full[:6]))
+
+
+def _windows_dropping(n_rows: int, seed: int) -> np.ndarray:
+    """Kept rows for four windows: none, one, a few and most rows dropped."""
+    rng = np.random.default_rng(seed)
+    keep = np.ones((4, n_rows), dtype=bool)
+    for w, n_dropped in enumerate([1, 4, n_rows - 3]):
+        keep[w + 1, rng.choice(n_rows, n_dropped, replace=False)] = False
+    return keep
+
+
+@pytest.mark.parametrize("gappy", [False, True])
+def test_pair_sums_with_complete_and_constant_rows_dropped(gappy):
+    rng = np.random.default_rng(7)
+    x = 0.3 * rng.normal(size=80) + rng.normal(size=(25, 80))
+    x[2] = 0.1  # constant
+    x[:, [3, 40]] = np.nan  # days no row has
+    if gappy:
+        x[5, 10] = x[6, [11, 12]] = np.nan
+    keep = _windows_dropping(len(x), 8)
+    keep[1] = True
+    keep[1, 2] = False  # the constant row alone dropped
+    sums, counts = Cluster(np.arange(len(x)), x).pair_sums(keep)
+    for w in range(len(keep)):
+        want = _mean_offdiag_by_pandas(x[keep[w]])
+        assert counts[w] == want[1]
+        np.testing.assert_allclose(sums[w], want[0], rtol=1e-12)
+
+
+def test_fewer_than_three_common_days_give_no_pairs():
+    x = np.array([[0.1, 0.2, np.nan], [0.3, 0.1, np.nan], [0.2, np.nan, 0.4]])
+    assert Cluster(np.arange(3), x).totals == (0.0, 0)
+    assert _mean_offdiag_by_pandas(x) == (0.0, 0)
