@@ -154,17 +154,27 @@ class ARPanel:
     # --- abnormal returns and variances -------------------------------------------------------
     def pe_quadratic(self, s: np.ndarray) -> np.ndarray:
         """:math:`s'(X'X)^{-1}s` for each row; ``s`` has shape (N, K) or (N, M, K)."""
-        if s.ndim == 2:
-            return np.einsum("nk,nkl,nl->n", s, self.xtx_inv, s)
-        return np.einsum("nmk,nkl,nml->nm", s, self.xtx_inv, s)
+        inv = self.xtx_inv if s.ndim == 2 else self.xtx_inv[:, None]
+        # Summed over the K x K terms: element-wise products of (N, ...) arrays are several
+        # times faster than one three-operand einsum.
+        out = np.zeros(s.shape[:-1])
+        for k in range(s.shape[-1]):
+            out += inv[..., k, k] * s[..., k] ** 2
+            for j in range(k + 1, s.shape[-1]):
+                out += (inv[..., k, j] + inv[..., j, k]) * s[..., k] * s[..., j]
+        return out
 
     def ar_var(self) -> np.ndarray:
         r"""Variance of each event-window AR, shape (N, L2).
 
         :math:`\hat\sigma_i^2(1 + x_{i\tau}'(X_i'X_i)^{-1}x_{i\tau})` (CLM eq. 4.4.9).
         """
-        extra = self.pe_quadratic(self.x_event) if self.prediction_error else 0.0
-        return self.sigma[:, None] ** 2 * (1.0 + extra)
+        def compute() -> np.ndarray:
+            extra = (self.pe_quadratic(self.x_event) if self.prediction_error
+                     else np.zeros(self.ar.shape))
+            return self.sigma[:, None] ** 2 * (1.0 + extra)
+
+        return self.cached(("ar_var",), compute)
 
     def cached(self, key: tuple, compute: Callable[[], T]) -> T:
         """``compute()``, computed once per panel and ``key``; arrays are returned read-only.
@@ -181,21 +191,25 @@ class ARPanel:
     def car(self, start: int, end: int) -> np.ndarray:
         """Cumulative abnormal return over days ``start..end``; NaN if a day is missing."""
         sl = self.window_slice(start, end)
+        if start == end:
+            return self.ar[:, sl.start]
         return self.cached(("car", start, end), lambda: self.ar[:, sl].sum(axis=1))
 
     def car_var(self, start: int, end: int) -> np.ndarray:
         r"""Exact variance of the CAR over ``start..end`` (cross-day covariances included).
 
         :math:`\hat\sigma_i^2\,(L + s_i'(X_i'X_i)^{-1}s_i)` with :math:`s_i` the sum of the
-        window's regressor rows (CLM eq. 4.4.11).
+        window's regressor rows (CLM eq. 4.4.11); for a single day, the AR's variance.
         """
         sl = self.window_slice(start, end)
+        if start == end:
+            return self.ar_var()[:, sl.start]
 
         def compute() -> np.ndarray:
             length = sl.stop - sl.start
             if not self.prediction_error:
                 return self.sigma**2 * length
-            return self.sigma**2 * (length + self.pe_quadratic(self.x_event[:, sl].sum(axis=1)))
+            return self.sigma**2 * (length + self.pe_quadratic(_sum_columns(self.x_event, sl)))
 
         return self.cached(("car_var", start, end), compute)
 
@@ -239,3 +253,15 @@ class ARPanel:
     def scar(self, start: int, end: int) -> np.ndarray:
         """Standardized CAR: CAR over its standard deviation, shape (N,)."""
         return self.car(start, end) / np.sqrt(self.car_var(start, end))
+
+
+def _sum_columns(values: np.ndarray, columns: slice) -> np.ndarray:
+    """``values[:, columns].sum(axis=1)`` for a (N, L, K) array: the same sums, faster.
+
+    Added column by column, in the order numpy's reduction over the middle axis uses (equal
+    results), each step one vectorized addition.
+    """
+    out = values[:, columns.start].copy()
+    for j in range(columns.start + 1, columns.stop):
+        out += values[:, j]
+    return out
