@@ -186,6 +186,13 @@ def _solve_normal_equations(xtx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return inverse, ok
 
 
+def _fill_unused(
+    values: np.ndarray, rows: tuple[np.ndarray, np.ndarray], unused: np.ndarray, fill: float
+) -> None:
+    """Set ``values[rows]`` (asset-events x days) to ``fill`` on their ``unused`` days."""
+    values[rows] = np.where(unused, fill, values[rows])
+
+
 def fit_batch(
     returns: np.ndarray,
     design: Design,
@@ -255,39 +262,40 @@ def fit_batch(
     def fit_blocks(blocks: list[tuple[slice, slice]]) -> None:
         """Fit the asset-events of ``blocks`` (events, assets), with work arrays of its own."""
         # Work arrays shared by the blocks (fresh ones per block would be page-faulted).
-        y_buf, w_buf, dev_buf = (np.empty((e_step, a_step, L1)) for _ in range(3))
-        unused_buf = np.empty((e_step, a_step, L1), dtype=bool)
+        y_buf, dev_buf = (np.empty((e_step, a_step, L1)) for _ in range(2))
         for ev, at in blocks:
             d0 = day0[ev]
             ne = len(d0)
             usable = _windows(x_ok_est, d0, est_taus)  # (e, L1)
             offset = _windows(design.offset, d0, est_taus)[:, None, :] if has_offset else None
-            # Design augmented with a constant; its cross products sum(w x x') (upper triangle)
-            # and n come from one product with the weights, sum(w x y) and sum(w y) from another
-            # (einsum rather than matmul: no BLAS threads woken per block, and each asset-event's
-            # sums do not depend on its position in the block).
+            # Design augmented with a constant; its cross products x x' (upper triangle) and
+            # 1 (whose sum is n), day by day.
             Xa = np.concatenate([_windows(X0, d0, est_taus), np.ones((ne, 1, L1))], axis=1)
             cross = np.concatenate([Xa[:, upper[0]] * Xa[:, upper[1]], Xa[:, k:]], axis=1)
             na = at.stop - at.start
-            y, w, dev = y_buf[:ne, :na], w_buf[:ne, :na], dev_buf[:ne, :na]
-            unused = unused_buf[:ne, :na]
+            y, dev = y_buf[:ne, :na], dev_buf[:ne, :na]
             _windows(returns[:, at], d0, est_taus, out=y)  # (e, a, L1)
             if offset is not None:
                 y -= offset
-            np.isfinite(y, out=unused)
-            np.logical_not(unused, out=unused)
-            if not usable.all():
-                unused |= ~usable[:, None, :]
-            np.copyto(y, 0.0, where=unused)  # y is now zero on unused days
-            np.subtract(1.0, unused, out=w)  # weights 0/1
-            moments = np.einsum("eal,epl->eap", w, cross)  # (e, a, k(k+1)/2 + 1)
+            # Asset-events with an unused day (a missing return: the row sum is NaN; or a
+            # session unusable for the whole event) are usually few: only they need masks.
+            gappy = np.nonzero(~np.isfinite(y.sum(axis=2)) | ~usable.all(axis=1)[:, None])
+            unused = ~(np.isfinite(y[gappy]) & usable[gappy[0]])  # (g, L1)
+            _fill_unused(y, gappy, unused, 0.0)  # y is now zero on unused days
+            # Sums of the cross products over the days used, (e, a, k(k+1)/2 + 1): over all
+            # days for most asset-events, over their own days for the others; sum(x y) and
+            # sum(y) from one product (einsum rather than matmul: no BLAS threads woken per
+            # block, and each asset-event's sums depend on its own days only, not on its
+            # position in the block or on the other asset-events).
+            moments = np.repeat(cross.sum(axis=2)[:, None, :], na, axis=1)
+            moments[gappy] = np.einsum("gl,gpl->gp", (~unused).astype(float), cross[gappy[0]])
             xy = np.einsum("eal,ekl->eak", y, Xa)  # (e, a, k + 1)
             n = np.rint(moments[..., -1]).astype(np.intp)
             with np.errstate(invalid="ignore", divide="ignore"):
                 ybar = xy[..., k] / n
             # Total sum of squares about the mean, over the used days only.
             np.subtract(y, ybar[..., None], out=dev)
-            np.copyto(dev, 0.0, where=unused)
+            _fill_unused(dev, gappy, unused, 0.0)
             sst = np.einsum("eal,eal->ea", dev, dev)
             out = resid[ev, at]
             if k:
@@ -298,7 +306,7 @@ def fit_batch(
                 xtx_inv[ev, at], params[ev, at], det_ok[ev, at] = inv, theta, ok
                 np.einsum("eak,ekl->eal", theta, Xa[:, :k], out=out)
                 np.subtract(y, out, out=out)
-                np.copyto(out, 0.0, where=unused)
+                _fill_unused(out, gappy, unused, 0.0)
             else:
                 out[...] = y
             ss = np.einsum("eal,eal->ea", out, out)
@@ -306,7 +314,7 @@ def fit_batch(
                 with np.errstate(invalid="ignore", divide="ignore"):
                     rbar = out.sum(axis=2) / n
                 np.subtract(out, rbar[..., None], out=dev)
-                np.copyto(dev, 0.0, where=unused)
+                _fill_unused(dev, gappy, unused, 0.0)
                 ssr, div = np.einsum("eal,eal->ea", dev, dev), n - 1
             else:
                 ssr, div = ss, n - k
@@ -315,7 +323,7 @@ def fit_batch(
                 if k:
                     r2[ev, at] = 1.0 - ss / sst
             nobs[ev, at] = n
-            np.copyto(out, np.nan, where=unused)
+            _fill_unused(out, gappy, unused, np.nan)
 
     blocks = [(slice(e0, min(e0 + e_step, E)), slice(a0, min(a0 + a_step, A)))
               for e0 in range(0, E, e_step) for a0 in range(0, A, a_step)]
