@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -30,3 +31,14 @@ def thread_map(func: Callable[[T], R], items: Iterable[T]) -> list[R]:
     with threadpool_limits(limits=1, user_api="blas"), \
             ThreadPoolExecutor(min(THREADS, len(items))) as pool:
         return list(pool.map(func, items))
+
+
+def row_slices(n_rows: int, min_rows: int = 16_384) -> list[slice]:
+    """Up to :data:`THREADS` contiguous slices of ``n_rows`` rows, each of ``min_rows`` or more.
+
+    For splitting one large element-wise computation among threads (a single slice when
+    the work is too small to gain from threads).
+    """
+    parts = max(1, min(THREADS, n_rows // max(min_rows, 1)))
+    bounds = [n_rows * i // parts for i in range(parts + 1)]
+    return [slice(lo, hi) for lo, hi in itertools.pairwise(bounds)]

@@ -252,7 +252,11 @@ class ARPanel:
 
     def scar(self, start: int, end: int) -> np.ndarray:
         """Standardized CAR: CAR over its standard deviation, shape (N,)."""
-        return self.car(start, end) / np.sqrt(self.car_var(start, end))
+        def compute() -> np.ndarray:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return self.car(start, end) / np.sqrt(self.car_var(start, end))
+
+        return self.cached(("scar", start, end), compute)
 
 
 def _sum_columns(values: np.ndarray, columns: slice) -> np.ndarray:

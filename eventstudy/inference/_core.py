@@ -168,15 +168,18 @@ def window_cars(panel: ARPanel, start: int, end: int) -> tuple[np.ndarray, np.nd
     finite and ``sigma > 0``.
     """
     car = panel.car(start, end)
-    ok = np.isfinite(car) & np.isfinite(panel.sigma) & (panel.sigma > 0)
-    return car, ok
+
+    def usable() -> np.ndarray:
+        fit_ok = panel.cached(("sigma_ok",),
+                              lambda: np.isfinite(panel.sigma) & (panel.sigma > 0))
+        return np.isfinite(car) & fit_ok
+
+    return car, panel.cached(("usable", start, end), usable)
 
 
 def scar(panel: ARPanel, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
     """Standardized CARs (CLM eq. 4.4.11 variance) and the usable mask."""
-    car, ok = window_cars(panel, start, end)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return car / np.sqrt(panel.car_var(start, end)), ok
+    return panel.scar(start, end), window_cars(panel, start, end)[1]
 
 
 def mean_t(x: np.ndarray) -> tuple[float, float]:

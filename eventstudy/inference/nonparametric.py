@@ -170,7 +170,7 @@ def gsign(
 
     def compute(start: int, end: int) -> Outcome:
         car, ok = window_cars(panel, start, end)
-        ok &= days > 0
+        ok = ok & (days > 0)
         n = int(ok.sum())
         if n == 0:
             return not_applicable(0, NORMAL, _NO_DATA)
