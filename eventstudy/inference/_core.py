@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy import sparse
 
 from eventstudy._parallel import thread_map
 from eventstudy._typing import ALTERNATIVES, check_option, check_window
@@ -205,14 +204,16 @@ class _Rows:
     """Rows of residuals prepared once for many pairwise-complete correlations.
 
     Each row is centred on its own mean (correlations do not change; the one-pass sums below
-    then do not cancel), missing days are 0 in ``x0`` and 1 in ``missing``.
+    then do not cancel), missing days are 0 in ``x0`` and 1 in ``absent``; ``missing_days``
+    lists them row after row, row ``i``'s from ``missing_starts[i]``.
     """
 
     x0: np.ndarray
-    x0sq: np.ndarray
     total: np.ndarray
     total_sq: np.ndarray
-    missing: np.ndarray | sparse.csr_array
+    absent: np.ndarray
+    missing_days: np.ndarray
+    missing_starts: np.ndarray
     n_missing: np.ndarray
     constant: np.ndarray
 
@@ -228,40 +229,71 @@ class _Rows:
         # A constant row has zero variance over any days (rounding would not say so exactly).
         constant = ~(np.fmax.reduce(x, axis=1) > np.fmin.reduce(x, axis=1))  # NaN-ignoring
         n_missing = x.shape[1] - count
-        # Few missing days is the usual case: a sparse indicator makes its products cheap.
-        dense = n_missing.sum() > 0.05 * x.size
-        missing = (~finite).astype(float) if dense else sparse.csr_array(~finite, dtype=float)
-        x0sq = x0**2
-        return cls(x0, x0sq, x0.sum(axis=1), x0sq.sum(axis=1), missing, n_missing, constant)
+        return cls(x0, x0.sum(axis=1), np.einsum("ij,ij->i", x0, x0),
+                   (~finite).astype(float), np.nonzero(~finite)[1],
+                   np.concatenate([[0], np.cumsum(n_missing)]), n_missing, constant)
+
+    @property
+    def few_missing(self) -> bool:
+        """Whether at most 5 % of the days are missing (sums over them by gathering)."""
+        return self.missing_days.size <= 0.05 * self.absent.size
 
 
-def _dense(product: np.ndarray | sparse.sparray) -> np.ndarray:
-    """``product`` as a dense array (a sparse-by-sparse product is sparse)."""
-    return product.toarray() if sparse.issparse(product) else np.asarray(product)
+def _missing_day_sums(rows: _Rows, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's sums of ``values`` and of their squares over its missing days.
+
+    Parameters
+    ----------
+    rows : _Rows
+        ``g`` rows with their missing days.
+    values : ndarray, shape (m, L)
+        Values by day.
+
+    Returns
+    -------
+    sums, square_sums : ndarray, shape (g, m)
+        Entry ``(i, j)`` sums ``values[j, d]`` (``values[j, d] ** 2``) over row ``i``'s
+        missing days ``d``: gathered once and added when few days are missing, else matrix
+        products with the missing-day indicators.
+    """
+    if not rows.few_missing:
+        return rows.absent @ values.T, rows.absent @ np.square(values).T
+    on_days = values.T[rows.missing_days]  # (all missing days, m): the one strided gather
+    owner = np.repeat(np.arange(rows.n_missing.size), rows.n_missing)
+    rank = np.arange(owner.size) - rows.missing_starts[owner]  # place in its row's list
+    # The k-th missing day of every row at once, k = 0, 1, ...: rows summed in day order.
+    first = rank == 0
+    if rows.n_missing.all():  # usual for rows chosen for their missing days: no scatter
+        sums = on_days[first]
+    else:
+        sums = np.zeros((rows.n_missing.size, values.shape[0]))
+        sums[owner[first]] = on_days[first]
+    square_sums = np.square(sums)
+    for k in range(1, int(rows.n_missing.max(initial=0))):
+        at = rank == k
+        on = on_days[at]
+        sums[owner[at]] += on
+        square_sums[owner[at]] += np.square(on, out=on)
+    return sums, square_sums
 
 
 def _corr(a: _Rows, b: _Rows, min_periods: int = 3) -> np.ndarray:
     """Pairwise-complete correlations of the rows of ``a`` with those of ``b``.
 
     One dense product of the zero-filled rows; the sums over a pair's common days are each
-    row's totals less its values on the other row's missing days (products with the
-    missing-day indicators, sparse when few days are missing).
+    row's totals less its values on the other row's missing days.
     """
-    na = a.x0.shape[0]
-    a_missing = a.missing.toarray() if sparse.issparse(a.missing) else a.missing
-    # a's rows on b's missing days: missing days too, values, squares (one product each way).
-    on_b_missing = _dense(np.vstack([a_missing, a.x0, a.x0sq]) @ b.missing.T)
-    both_missing, a_off, aa_off = np.split(on_b_missing, [na, 2 * na])
-    b_off, bb_off = np.split(_dense(a.missing @ np.vstack([b.x0, b.x0sq]).T), 2, axis=1)
-    n = both_missing
+    n = _missing_day_sums(b, a.absent)[0].T  # days both rows miss
     n += a.x0.shape[1] - a.n_missing[:, None] - b.n_missing
-    sa = np.subtract(a.total[:, None], a_off, out=a_off)
+    a_off, aa_off = (sums.T for sums in _missing_day_sums(b, a.x0))
+    b_off, bb_off = _missing_day_sums(a, b.x0)
+    sa = np.subtract(a.total[:, None], a_off)
     sb = np.subtract(b.total, b_off)
     # Co-moments over the common days, in place: (n_a, n_b) temporaries are most of the time.
     with np.errstate(invalid="ignore", divide="ignore"):
         r = a.x0 @ b.x0.T
         r -= sa * sb / n
-        var_a = np.subtract(a.total_sq[:, None], aa_off, out=aa_off)
+        var_a = np.subtract(a.total_sq[:, None], aa_off)
         var_a -= np.square(sa, out=sa) / n
         var_b = np.subtract(b.total_sq, bb_off)
         var_b -= np.square(sb, out=sb) / n
@@ -287,12 +319,8 @@ def _corr_with_complete(
     (:math:`\sum_{D_i} b_j = -m_{ij}`). Rows of ``dev`` that are all 0 give NaN.
     """
     n = (a.x0.shape[1] - a.n_missing)[:, None]
-    # Only the days some row of ``a`` misses enter the corrections.
-    days = np.flatnonzero(_dense(a.missing.sum(axis=0)).ravel() > 0)
-    on_days = dev[:, days]
-    missing = a.missing[:, days]
-    m = _dense(missing @ on_days.T)  # b_j's values on a_i's missing days
-    var_b = css - _dense(missing @ np.square(on_days).T)
+    m, m_sq = _missing_day_sums(a, dev)  # b_j's values on a_i's missing days
+    var_b = np.subtract(css, m_sq, out=m_sq)
     var_b -= np.square(m, out=m) / n
     with np.errstate(invalid="ignore", divide="ignore"):
         r = (a.x0 / np.sqrt(a.total_sq)[:, None]) @ dev.T
