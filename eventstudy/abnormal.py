@@ -155,13 +155,14 @@ class ARPanel:
     def pe_quadratic(self, s: np.ndarray) -> np.ndarray:
         """:math:`s'(X'X)^{-1}s` for each row; ``s`` has shape (N, K) or (N, M, K)."""
         inv = self.xtx_inv if s.ndim == 2 else self.xtx_inv[:, None]
-        # Summed over the K x K terms: element-wise products of (N, ...) arrays are several
-        # times faster than one three-operand einsum.
-        out = np.zeros(s.shape[:-1])
+        # Summed over the K x K terms, in place: element-wise products of (N, ...) arrays are
+        # several times faster than one three-operand einsum.
+        out, term = np.zeros(s.shape[:-1]), np.empty(s.shape[:-1])
         for k in range(s.shape[-1]):
-            out += inv[..., k, k] * s[..., k] ** 2
-            for j in range(k + 1, s.shape[-1]):
-                out += (inv[..., k, j] + inv[..., j, k]) * s[..., k] * s[..., j]
+            for j in range(k, s.shape[-1]):
+                np.multiply(s[..., k], s[..., j], out=term)
+                term *= inv[..., k, k] if j == k else inv[..., k, j] + inv[..., j, k]
+                out += term
         return out
 
     def ar_var(self) -> np.ndarray:
