@@ -200,11 +200,9 @@ class ARPanel:
         r"""Exact variance of the CAR over ``start..end`` (cross-day covariances included).
 
         :math:`\hat\sigma_i^2\,(L + s_i'(X_i'X_i)^{-1}s_i)` with :math:`s_i` the sum of the
-        window's regressor rows (CLM eq. 4.4.11); for a single day, the AR's variance.
+        window's regressor rows (CLM eq. 4.4.11).
         """
         sl = self.window_slice(start, end)
-        if start == end:
-            return self.ar_var()[:, sl.start]
 
         def compute() -> np.ndarray:
             length = sl.stop - sl.start
