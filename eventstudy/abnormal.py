@@ -192,9 +192,9 @@ class ARPanel:
     def car(self, start: int, end: int) -> np.ndarray:
         """Cumulative abnormal return over days ``start..end``; NaN if a day is missing."""
         sl = self.window_slice(start, end)
-        if start == end:
-            return self.ar[:, sl.start]
-        return self.cached(("car", start, end), lambda: self.ar[:, sl].sum(axis=1))
+        # A single day's CAR is that day's AR (a read-only view of the column).
+        return self.cached(("car", start, end), lambda: self.ar[:, sl.start] if start == end
+                           else self.ar[:, sl].sum(axis=1))
 
     def car_var(self, start: int, end: int) -> np.ndarray:
         r"""Exact variance of the CAR over ``start..end`` (cross-day covariances included).

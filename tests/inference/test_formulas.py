@@ -431,3 +431,18 @@ def test_one_sided_pvalues(panel, alternative):
                         else p_norm(r.statistic, alternative))
             assert r.pvalue == pytest.approx(expected, **TOL)
             assert r.alternative == alternative
+
+
+def test_cached_window_quantities_are_read_only_and_match_direct_formulas():
+    p = tiny_panel()  # a fresh panel: its cache starts empty
+    day = p.window_slice(0, 0).start
+    np.testing.assert_array_equal(p.car(0, 0), p.ar[:, day])
+    # CLM eq. 4.4.9 for one day, with s'(X'X)^{-1}s written out.
+    x = p.x_event[:, day]
+    quad = np.array([x[i] @ p.xtx_inv[i] @ x[i] for i in range(len(p))])
+    np.testing.assert_allclose(p.car_var(0, 0), p.sigma**2 * (1 + quad), rtol=1e-14)
+    np.testing.assert_allclose(p.ar_var()[:, day], p.sigma**2 * (1 + quad), rtol=1e-14)
+    for value in (p.car(0, 0), p.car(-1, 1), p.car_var(0, 0), p.scar(-1, 1), p.ar_var()):
+        with pytest.raises(ValueError, match="read-only"):
+            value[0] = 0.0
+    assert np.isfinite(p.ar).all()  # nothing written through the single-day view

@@ -44,7 +44,7 @@ def _gappy_rows(seed: int, n: int = 40, days: int = 90, missing: float = 0.02) -
     return x
 
 
-@pytest.mark.parametrize("missing", [0.02, 0.3])  # sparse and dense missing-day indicators
+@pytest.mark.parametrize("missing", [0.02, 0.3])  # gathered sums and indicator products
 def test_totals_with_scattered_missing_days_match_pandas(missing):
     x = _gappy_rows(3, missing=missing)
     got = Cluster(np.arange(len(x)), x).totals
