@@ -53,17 +53,26 @@ def test_totals_with_scattered_missing_days_match_pandas(missing):
     np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
 
 
-def test_pair_sums_of_kept_rows_match_pandas_on_each_subset():
-    x = _gappy_rows(4)
-    rng = np.random.default_rng(5)
-    keep = np.ones((4, len(x)), dtype=bool)  # windows: none, few and most rows dropped
-    for w, n_dropped in enumerate([1, 5, 30]):
-        keep[w + 1, rng.choice(len(x), n_dropped, replace=False)] = False
+def _windows_dropping(n_rows: int, seed: int, counts: list[int]) -> np.ndarray:
+    """Kept rows for windows dropping none and then ``counts`` rows at random."""
+    rng = np.random.default_rng(seed)
+    keep = np.ones((len(counts) + 1, n_rows), dtype=bool)
+    for w, n_dropped in enumerate(counts):
+        keep[w + 1, rng.choice(n_rows, n_dropped, replace=False)] = False
+    return keep
+
+
+def _assert_pair_sums_match_pandas(x: np.ndarray, keep: np.ndarray) -> None:
     sums, counts = Cluster(np.arange(len(x)), x).pair_sums(keep)
     for w in range(len(keep)):
         want = _mean_offdiag_by_pandas(x[keep[w]])
         assert counts[w] == want[1]
         np.testing.assert_allclose(sums[w], want[0], rtol=1e-12)
+
+
+def test_pair_sums_of_kept_rows_match_pandas_on_each_subset():
+    x = _gappy_rows(4)
+    _assert_pair_sums_match_pandas(x, _windows_dropping(len(x), 5, [1, 5, 30]))
 
 
 def test_correlations_between_two_row_sets_match_pandas():
@@ -74,15 +83,6 @@ def test_correlations_between_two_row_sets_match_pandas():
     assert np.array_equal(np.isnan(got), np.isnan(full[:6]))
 
 
-def _windows_dropping(n_rows: int, seed: int) -> np.ndarray:
-    """Kept rows for four windows: none, one, a few and most rows dropped."""
-    rng = np.random.default_rng(seed)
-    keep = np.ones((4, n_rows), dtype=bool)
-    for w, n_dropped in enumerate([1, 4, n_rows - 3]):
-        keep[w + 1, rng.choice(n_rows, n_dropped, replace=False)] = False
-    return keep
-
-
 @pytest.mark.parametrize("gappy", [False, True])
 def test_pair_sums_with_complete_and_constant_rows_dropped(gappy):
     rng = np.random.default_rng(7)
@@ -91,14 +91,10 @@ def test_pair_sums_with_complete_and_constant_rows_dropped(gappy):
     x[:, [3, 40]] = np.nan  # days no row has
     if gappy:
         x[5, 10] = x[6, [11, 12]] = np.nan
-    keep = _windows_dropping(len(x), 8)
+    keep = _windows_dropping(len(x), 8, [1, 4, len(x) - 3])
     keep[1] = True
     keep[1, 2] = False  # the constant row alone dropped
-    sums, counts = Cluster(np.arange(len(x)), x).pair_sums(keep)
-    for w in range(len(keep)):
-        want = _mean_offdiag_by_pandas(x[keep[w]])
-        assert counts[w] == want[1]
-        np.testing.assert_allclose(sums[w], want[0], rtol=1e-12)
+    _assert_pair_sums_match_pandas(x, keep)
 
 
 def test_fewer_than_three_common_days_give_no_pairs():
