@@ -310,6 +310,8 @@ def _corr_with_complete(
 ) -> np.ndarray:
     r"""Pairwise-complete correlations of rows ``a`` with rows ``b`` that miss no day.
 
+    ``b`` is given centred (``dev``, rows x days), with its centred sums of squares ``css``
+    and the rows that enter no correlation (``constant``: NaN columns of the result).
     The common days of a pair are :math:`a_i`'s :math:`n_i` days :math:`D_i`. With
     :math:`a_i` centred on them and scaled to norm 1 (:math:`\hat a_i`, 0 elsewhere) and
     :math:`b_j` centred over all days (``dev``, with centred sums of squares ``css``),
