@@ -446,3 +446,13 @@ def test_cached_window_quantities_are_read_only_and_match_direct_formulas():
         with pytest.raises(ValueError, match="read-only"):
             value[0] = 0.0
     assert np.isfinite(p.ar).all()  # nothing written through the single-day view
+
+
+def test_kp_with_interleaved_event_dates():
+    """Asset-events of one day 0 that are not adjacent rows (their residuals are copied)."""
+    p = tiny_panel().subset(np.array([0, 3, 1, 4, 2]))  # day-0 clusters {0, 2, 4} and {1, 3}
+    assert list(p.keys["day0"].factorize()[0]) == [0, 1, 0, 1, 0]
+    r = rbar(p)
+    assert r == pytest.approx(rbar(tiny_panel()), rel=1e-12)  # the same pairs
+    ts = [bmp_t(p, w) * math.sqrt((1 - r) / (1 + 4 * r)) for w in WINDOWS]
+    check(inf.kp(p, WINDOWS), ts, [p_t(t, 4) for t in ts], "t(4)")
