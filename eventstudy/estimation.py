@@ -209,9 +209,10 @@ def fit_batch(
     The asset-events are processed in blocks of about :data:`BLOCK_ELEMENTS`
     estimation-window values: each block gathers its windows (no copy of the full history
     per event), forms the normal equations of every asset-event with one batched product,
-    solves them all at once, and writes the residuals into the output. The blocks are shared
-    among :data:`eventstudy._parallel.THREADS` threads. Memory is the output, proportional
-    to (events x assets x window length), plus a few block-sized work arrays per thread.
+    solves them all at once, and writes the residuals and the event-window actual, normal and
+    abnormal returns into the outputs. The blocks are shared among
+    :data:`eventstudy._parallel.THREADS` threads. Memory is the output, proportional to
+    (events x assets x window length), plus a few block-sized work arrays per thread.
 
     Parameters
     ----------
@@ -253,6 +254,15 @@ def fit_batch(
     r2 = np.full((E, A), np.nan)
     resid = np.empty((E, A, L1))
     det_ok = np.ones((E, A), dtype=bool)
+    # Event window: regressors (NaN on sessions without a design) and offsets, per event; the
+    # actual, normal and abnormal returns are filled block by block.
+    x_ok_evt = _windows(x_ok, day0, taus)  # (E, L2)
+    X_evt = np.where(x_ok_evt[..., None], np.swapaxes(_windows(design.X, day0, taus), 1, 2),
+                     np.nan)  # (E, L2, k)
+    offset_evt = _windows(design.offset, day0, taus)  # (E, L2)
+    offset_ok = np.isfinite(offset_evt)
+    normal_offset = np.where(x_ok_evt, offset_evt, np.nan)
+    raw, normal, ar = (np.empty((E, A, len(taus))) for _ in range(3))
 
     # Blocks of about BLOCK_ELEMENTS values: whole events if they fit, else slices of assets.
     a_step = int(np.clip(BLOCK_ELEMENTS // max(L1, 1), 1, max(A, 1)))
@@ -324,6 +334,13 @@ def fit_batch(
                     r2[ev, at] = 1.0 - ss / sst
             nobs[ev, at] = n
             _fill_unused(out, gappy, unused, np.nan)
+            # Event window: actual returns (missing where the offset is), normal, abnormal.
+            actual = _windows(returns[:, at], d0, taus, out=raw[ev, at])
+            if not offset_ok[ev].all():
+                actual[~np.broadcast_to(offset_ok[ev][:, None, :], actual.shape)] = np.nan
+            expected = np.einsum("eak,elk->eal", params[ev, at], X_evt[ev], out=normal[ev, at])
+            expected += normal_offset[ev][:, None, :]
+            np.subtract(actual, expected, out=ar[ev, at])
 
     blocks = [(slice(e0, min(e0 + e_step, E)), slice(a0, min(a0 + a_step, A)))
               for e0 in range(0, E, e_step) for a0 in range(0, A, a_step)]
@@ -335,15 +352,6 @@ def fit_batch(
     status[~(sigma > 0) & det_ok] = STATUS_ZERO_VAR
     status[nobs < max(min_obs, k + 1)] = STATUS_FEW
 
-    x_ok_evt = _windows(x_ok, day0, taus)  # (E, L2)
-    X_evt = np.where(x_ok_evt[..., None], np.swapaxes(_windows(design.X, day0, taus), 1, 2),
-                     np.nan)  # (E, L2, k)
-    offset = _windows(design.offset, day0, taus)  # (E, L2)
-    raw = _windows(returns, day0, taus)  # (E, A, L2)
-    if not np.isfinite(offset).all():
-        raw[~np.broadcast_to(np.isfinite(offset)[:, None, :], raw.shape)] = np.nan
-    normal = np.einsum("eak,elk->eal", params, X_evt)
-    normal += np.where(x_ok_evt, offset, np.nan)[:, None, :]
     return BatchFit(
         params=params,
         xtx_inv=xtx_inv,
@@ -351,7 +359,7 @@ def fit_batch(
         nobs=nobs,
         r2=r2,
         est_resid=resid,
-        ar=raw - normal,
+        ar=ar,
         returns=raw,
         normal=normal,
         x_event=X_evt,
