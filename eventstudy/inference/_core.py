@@ -360,9 +360,14 @@ class _Prepared:
         gappy = np.flatnonzero(~complete)
         dev[gappy] = 0.0
         css = np.einsum("ij,ij->i", dev, dev)
-        # A constant row has zero variance over any days (rounding would not say so exactly).
-        constant = complete & ~(x.max(axis=1, initial=-np.inf, where=complete[:, None])
-                                > x.min(axis=1, initial=np.inf, where=complete[:, None]))
+        # A constant row has zero variance over any days, which rounding would not say exactly:
+        # its centred sum of squares is at most about days * (days * eps * mean)^2. Only rows
+        # that small relative to their sum of squares are compared with their extremes.
+        constant = np.zeros(n, dtype=bool)
+        with np.errstate(invalid="ignore"):
+            tiny = np.flatnonzero(complete & (css <= 1e-20 * (css + days * (sums / days) ** 2)))
+        if tiny.size:
+            constant[tiny] = ~(x[tiny].max(axis=1) > x[tiny].min(axis=1))
         varies = complete & ~constant & (days >= min_periods)
         with np.errstate(divide="ignore"):
             weight = np.where(varies, 1.0 / np.sqrt(css), 0.0)
