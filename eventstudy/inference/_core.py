@@ -352,10 +352,15 @@ class _Prepared:
 
     @classmethod
     def of(cls, x: np.ndarray, min_periods: int = 3) -> _Prepared:
-        """Prepare the rows of ``x`` (rows x days, NaN on missing days, no all-NaN day)."""
-        n, days = x.shape
+        """Prepare the rows of ``x`` (rows x days, NaN on missing days)."""
         sums = x.sum(axis=1)
         complete = np.isfinite(sums)  # a row sum is NaN exactly when a day is missing
+        if x.size and not complete.any():
+            # Days no row has (e.g. excluded for contamination) enter no pair: left out.
+            x = x[:, np.isfinite(x).any(axis=0)]
+            sums = x.sum(axis=1)
+            complete = np.isfinite(sums)
+        n, days = x.shape
         dev = x - np.where(complete, sums / max(days, 1), 0.0)[:, None]
         gappy = np.flatnonzero(~complete)
         dev[gappy] = 0.0
@@ -404,18 +409,12 @@ class _Prepared:
 class Cluster:
     """Asset-events that share day 0, with their estimation residuals (rows x days).
 
-    Days no row has (e.g. excluded for contamination) are dropped from ``resid``: they enter
-    no pair. ``resid`` may be a view of the panel's residuals; it is not changed.
+    Days no row has (e.g. excluded for contamination) enter no pair. ``resid`` may be a view
+    of the panel's residuals; it is not changed.
     """
 
     rows: np.ndarray
     resid: np.ndarray
-
-    def __post_init__(self) -> None:
-        # A row without a missing day means no day is missing for all (the usual case).
-        if self.resid.size and not np.isfinite(self.resid.sum(axis=1)).any():
-            object.__setattr__(self, "resid",
-                               self.resid[:, np.isfinite(self.resid).any(axis=0)])
 
     @functools.cached_property
     def _prepared(self) -> _Prepared:
