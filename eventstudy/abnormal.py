@@ -208,9 +208,19 @@ class ARPanel:
             length = sl.stop - sl.start
             if not self.prediction_error:
                 return self.sigma**2 * length
-            return self.sigma**2 * (length + self.pe_quadratic(_sum_columns(self.x_event, sl)))
+            return self.sigma**2 * (length + self.window_pe(start, end))
 
         return self.cached(("car_var", start, end), compute)
+
+    def window_pe(self, start: int, end: int) -> np.ndarray:
+        r"""Estimation-error term :math:`s_i'(X_i'X_i)^{-1}s_i` of the window ``start..end``.
+
+        :math:`s_i` is the sum of the window's regressor rows (CLM eq. 4.4.11); computed once
+        per window, whatever :attr:`prediction_error` says.
+        """
+        sl = self.window_slice(start, end)
+        return self.cached(("window_pe", start, end),
+                           lambda: self.pe_quadratic(_sum_columns(self.x_event, sl)))
 
     def car_path(self, start: int, end: int) -> np.ndarray:
         """CAR from ``start`` through each day up to ``end``, shape (N, end-start+1)."""

@@ -573,7 +573,7 @@ def lamb(
         n_g = np.bincount(labels)
         pe = np.zeros(n_g.size)
         if conv.prediction_error:
-            pe = np.bincount(labels, _window_pe(panel, start, end)[ok]) / n_g
+            pe = np.bincount(labels, panel.window_pe(start, end)[ok]) / n_g
             if conv.lamb_pe == "estudy2":
                 nobs = panel.nobs[ok].astype(float)
                 pe += length**2 * (n_g / np.bincount(labels, nobs)
@@ -582,11 +582,6 @@ def lamb(
         return z_outcome(car[ok].mean() / np.sqrt(var), n, alternative)
 
     return run_windows("lamb", "E[CAR] = 0", windows, alternative, conv, compute)
-
-
-def _window_pe(panel: ARPanel, start: int, end: int) -> np.ndarray:
-    """Prediction-error term :math:`s_i'(X_i'X_i)^{-1}s_i` of each asset-event's window sum."""
-    return panel.pe_quadratic(panel.x_event[:, panel.window_slice(start, end)].sum(axis=1))
 
 
 def _portfolio_sigma2(
