@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -31,6 +31,16 @@ def thread_map(func: Callable[[T], R], items: Iterable[T]) -> list[R]:
     with threadpool_limits(limits=1, user_api="blas"), \
             ThreadPoolExecutor(min(THREADS, len(items))) as pool:
         return list(pool.map(func, items))
+
+
+def thread_shares(func: Callable[[Sequence[T]], object], items: Sequence[T]) -> None:
+    """Call ``func`` once per thread on every :data:`THREADS`-th item (``items[i::THREADS]``).
+
+    For work whose items share per-thread work arrays: ``func`` makes them once and loops
+    over its share.
+    """
+    workers = max(1, min(THREADS, len(items)))
+    thread_map(func, [items[i::workers] for i in range(workers)])
 
 
 def row_slices(n_rows: int, min_rows: int = 16_384) -> list[slice]:

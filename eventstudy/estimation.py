@@ -29,8 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from eventstudy import _parallel
-from eventstudy._parallel import thread_map
+from eventstudy._parallel import thread_shares
 from eventstudy._typing import ALIGNMENT_POLICIES, DATA_KINDS, RETURN_TYPES, check_option
 from eventstudy.abnormal import ARPanel
 from eventstudy.calendar import TradingCalendar, get_calendar, parse_when
@@ -344,8 +343,7 @@ def fit_batch(
 
     blocks = [(slice(e0, min(e0 + e_step, E)), slice(a0, min(a0 + a_step, A)))
               for e0 in range(0, E, e_step) for a0 in range(0, A, a_step)]
-    workers = max(1, min(_parallel.THREADS, len(blocks)))
-    thread_map(fit_blocks, [blocks[i::workers] for i in range(workers)])
+    thread_shares(fit_blocks, blocks)
 
     status = np.full((E, A), STATUS_OK)
     status[~det_ok] = STATUS_SINGULAR

@@ -25,3 +25,14 @@ def test_blas_uses_one_thread_inside_the_workers_and_is_restored_after(monkeypat
 def test_results_in_input_order(monkeypatch):
     monkeypatch.setattr(_parallel, "THREADS", 3)
     assert _parallel.thread_map(lambda x: x * x, range(50)) == [x * x for x in range(50)]
+
+
+def test_thread_shares_gives_each_thread_every_threads_th_item_once(monkeypatch):
+    monkeypatch.setattr(_parallel, "THREADS", 3)
+    shares = []
+    _parallel.thread_shares(lambda share: shares.append(list(share)), range(0, 20, 2))
+    assert sorted(shares) == [[0, 6, 12, 18], [2, 8, 14], [4, 10, 16]]
+    monkeypatch.setattr(_parallel, "THREADS", 8)
+    shares.clear()
+    _parallel.thread_shares(lambda share: shares.append(list(share)), ["a", "b"])
+    assert sorted(shares) == [["a"], ["b"]]  # no empty shares

@@ -38,8 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from eventstudy import _parallel
-from eventstudy._parallel import row_slices, thread_map
+from eventstudy._parallel import row_slices, thread_map, thread_shares
 from eventstudy._typing import ALTERNATIVES, check_option
 from eventstudy.abnormal import ARPanel
 
@@ -151,7 +150,7 @@ def _sq_counts(
     def count(flags: np.ndarray) -> np.ndarray:
         return np.add.reduce(flags.view(np.uint8), axis=0, dtype=count_type)
 
-    def count_blocks(starts: range) -> None:
+    def count_blocks(starts: Sequence[int]) -> None:
         # Work arrays reused by every block of this thread.
         rows_buf = np.empty((width, L1))
         csum_buf = np.empty((L1 + 1, width))
@@ -187,8 +186,7 @@ def _sq_counts(
                 lower[rows, j] = count(np.less_equal(sums, car, out=flag))
 
     # Blocks are independent (each writes its own rows): shared among the threads.
-    threads = max(1, min(_parallel.THREADS, -(-N // width)))
-    thread_map(count_blocks, [range(i * width, N, threads * width) for i in range(threads)])
+    thread_shares(count_blocks, range(0, N, width))
     return upper, lower, n_sums
 
 
