@@ -285,8 +285,10 @@ def _corr(a: _Rows, b: _Rows, min_periods: int = 3) -> np.ndarray:
     """
     n = _missing_day_sums(b, a.absent)[0].T  # days both rows miss
     n += a.x0.shape[1] - a.n_missing[:, None] - b.n_missing
-    a_off, aa_off = (sums.T for sums in _missing_day_sums(b, a.x0))
     b_off, bb_off = _missing_day_sums(a, b.x0)
+    # a's values on b's missing days: the transpose of the above for the rows with themselves.
+    a_off, aa_off = (sums.T for sums in ((b_off, bb_off) if a is b
+                                         else _missing_day_sums(b, a.x0)))
     sa = np.subtract(a.total[:, None], a_off)
     sb = np.subtract(b.total, b_off)
     # Co-moments over the common days, in place: (n_a, n_b) temporaries are most of the time.
@@ -314,8 +316,7 @@ def _corr_with_complete(
     and the rows that enter no correlation (``constant``: NaN columns of the result).
     The common days of a pair are :math:`a_i`'s :math:`n_i` days :math:`D_i`. With
     :math:`a_i` centred on them and scaled to norm 1 (:math:`\hat a_i`, 0 elsewhere) and
-    :math:`b_j` centred over all days (``dev``, with centred sums of squares ``css``),
-    :math:`r_{ij} = \hat a_i'b_j / s_{ij}` where
+    :math:`b_j` centred over all days, :math:`r_{ij} = \hat a_i'b_j / s_{ij}` where
     :math:`s_{ij}^2 = \sum_{D_i} b_j^2 - (\sum_{D_i} b_j)^2/n_i` and the sums over
     :math:`D_i` are :math:`b_j`'s totals less its values on :math:`a_i`'s missing days
     (:math:`\sum_{D_i} b_j = -m_{ij}`). Rows of ``dev`` that are all 0 give NaN.
