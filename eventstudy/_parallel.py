@@ -6,6 +6,7 @@ import itertools
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import TypeVar
 
 from threadpoolctl import threadpool_limits
@@ -19,28 +20,35 @@ R = TypeVar("R")
 THREADS = min(4, os.cpu_count() or 1)
 
 
-def thread_map(func: Callable[[T], R], items: Iterable[T]) -> list[R]:
+def thread_map(
+    func: Callable[[T], R], items: Iterable[T], *, uses_blas: bool = True
+) -> list[R]:
     """``[func(x) for x in items]``, spread over :data:`THREADS` threads when there are several.
 
     While the threads run, BLAS (matrix products) uses one thread each: BLAS's own threads on
-    top of ours would oversubscribe the cores (the rank tests took twice as long).
+    top of ours would oversubscribe the cores (the rank tests took twice as long). Work
+    without matrix products passes ``uses_blas=False`` and skips that limit, which costs
+    about 1 ms per call (7 ms the first time in a process: threadpoolctl looks up the
+    loaded libraries).
     """
     items = list(items)
     if THREADS <= 1 or len(items) <= 1:
         return [func(x) for x in items]
-    with threadpool_limits(limits=1, user_api="blas"), \
-            ThreadPoolExecutor(min(THREADS, len(items))) as pool:
+    with (threadpool_limits(limits=1, user_api="blas") if uses_blas else nullcontext(),
+          ThreadPoolExecutor(min(THREADS, len(items))) as pool):
         return list(pool.map(func, items))
 
 
-def thread_shares(func: Callable[[Sequence[T]], object], items: Sequence[T]) -> None:
+def thread_shares(
+    func: Callable[[Sequence[T]], object], items: Sequence[T], *, uses_blas: bool = True
+) -> None:
     """Call ``func`` once per thread on every :data:`THREADS`-th item (``items[i::THREADS]``).
 
     For work whose items share per-thread work arrays: ``func`` makes them once and loops
-    over its share.
+    over its share. ``uses_blas`` as in :func:`thread_map`.
     """
     workers = max(1, min(THREADS, len(items)))
-    thread_map(func, [items[i::workers] for i in range(workers)])
+    thread_map(func, [items[i::workers] for i in range(workers)], uses_blas=uses_blas)
 
 
 def row_slices(n_rows: int, min_rows: int = 16_384) -> list[slice]:

@@ -343,7 +343,7 @@ def fit_batch(
 
     blocks = [(slice(e0, min(e0 + e_step, E)), slice(a0, min(a0 + a_step, A)))
               for e0 in range(0, E, e_step) for a0 in range(0, A, a_step)]
-    thread_shares(fit_blocks, blocks)
+    thread_shares(fit_blocks, blocks, uses_blas=False)  # einsum and 2 x 2 solves: no BLAS
 
     status = np.full((E, A), STATUS_OK)
     status[~det_ok] = STATUS_SINGULAR

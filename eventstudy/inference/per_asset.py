@@ -84,7 +84,7 @@ def pvalue(
             return special.stdtr(dfs, x)
         out = np.empty(x.shape)
         thread_map(lambda rows: special.stdtr(dfs[rows], x[rows], out=out[rows]),
-                   row_slices(len(x)))
+                   row_slices(len(x)), uses_blas=False)
         return out
 
     if alternative == "greater":
@@ -186,7 +186,7 @@ def _sq_counts(
                 lower[rows, j] = count(np.less_equal(sums, car, out=flag))
 
     # Blocks are independent (each writes its own rows): shared among the threads.
-    thread_shares(count_blocks, range(0, N, width))
+    thread_shares(count_blocks, range(0, N, width), uses_blas=False)
     return upper, lower, n_sums
 
 
