@@ -70,8 +70,9 @@ class ARPanel:
         Estimation observations used.
     k : ndarray of int, shape (N,)
         Number of estimated parameters (0 for the market-adjusted model).
-    x_event : ndarray, shape (N, L2, K)
-        Event-window regressors, zero-padded to the largest ``k`` (``K``).
+    x_event : ndarray, shape (D, L2, K)
+        Event-window regressors, zero-padded to the largest ``k`` (``K``), one block per
+        design: asset-events of the same event and model share theirs (see ``x_rows``).
     xtx_inv : ndarray, shape (N, K, K)
         :math:`(X'X)^{-1}` of the estimation window, zero-padded.
     returns : ndarray, shape (N, L2)
@@ -82,6 +83,9 @@ class ARPanel:
         Whether returns are continuously compounded.
     prediction_error : bool
         Whether variances include the estimation-error term.
+    x_rows : ndarray of int, shape (N,), optional
+        Block of ``x_event`` of each asset-event. Default: one block per asset-event, in
+        order (``D = N``).
     """
 
     keys: pd.DataFrame
@@ -98,9 +102,19 @@ class ARPanel:
     normal: np.ndarray
     log_returns: bool = False
     prediction_error: bool = True
+    x_rows: np.ndarray = None  # type: ignore[assignment]  # set in __post_init__
     # Quantities derived from the panel that several tests of a battery ask for (CARs and
     # their variances by window, the average cross-correlation): see :meth:`cached`.
     _memo: dict[tuple, object] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.x_rows is None:
+            if len(self.x_event) != len(self):
+                raise ValueError(
+                    f"x_event has {len(self.x_event)} blocks for {len(self)} asset-events; "
+                    "pass x_rows, the block of each asset-event."
+                )
+            object.__setattr__(self, "x_rows", np.arange(len(self)))
 
     def __len__(self) -> int:
         return self.ar.shape[0]
@@ -122,17 +136,22 @@ class ARPanel:
             take = slice(int(positions[0]), int(positions[0]) + positions.size)
         fields = {
             name: getattr(self, name)[take]
-            for name in ("ar", "est_resid", "sigma", "nobs", "k", "x_event", "xtx_inv",
+            for name in ("ar", "est_resid", "sigma", "nobs", "k", "x_rows", "xtx_inv",
                          "returns", "normal")
         }
         return ARPanel(
             keys=self.keys.iloc[positions].reset_index(drop=True),
             taus=self.taus,
             est_taus=self.est_taus,
+            x_event=self.x_event,
             log_returns=self.log_returns,
             prediction_error=self.prediction_error,
             **fields,
         )
+
+    def event_regressors(self) -> np.ndarray:
+        """Event-window regressors of each asset-event, shape (N, L2, K) (a copy)."""
+        return self.x_event[self.x_rows]
 
     # --- windows ------------------------------------------------------------------------------
     def window_slice(self, start: int, end: int) -> slice:
@@ -153,14 +172,20 @@ class ARPanel:
 
     # --- abnormal returns and variances -------------------------------------------------------
     def pe_quadratic(self, s: np.ndarray) -> np.ndarray:
-        """:math:`s'(X'X)^{-1}s` for each row; ``s`` has shape (N, K) or (N, M, K)."""
+        """:math:`s'(X'X)^{-1}s` for each asset-event, shape (N,) or (N, M).
+
+        ``s`` has shape (D, K) or (D, M, K): one per block of ``x_event``; asset-event ``i``
+        takes ``s[x_rows[i]]``.
+        """
         inv = self.xtx_inv if s.ndim == 2 else self.xtx_inv[:, None]
         # Summed over the K x K terms, in place: element-wise products of (N, ...) arrays are
-        # several times faster than one three-operand einsum.
-        out, term = np.zeros(s.shape[:-1]), np.empty(s.shape[:-1])
+        # several times faster than one three-operand einsum. The products of s's entries
+        # are formed once per block, then gathered for the asset-events.
+        shape = (len(self), *s.shape[1:-1])
+        out, term = np.zeros(shape), np.empty(shape)
         for k in range(s.shape[-1]):
             for j in range(k, s.shape[-1]):
-                np.multiply(s[..., k], s[..., j], out=term)
+                np.take(s[..., k] * s[..., j], self.x_rows, axis=0, out=term)
                 term *= inv[..., k, k] if j == k else inv[..., k, j] + inv[..., j, k]
                 out += term
         return out
@@ -240,7 +265,8 @@ class ARPanel:
         eye = np.eye(len(self.taus))
         if not self.prediction_error:
             return self.sigma[:, None, None] ** 2 * eye
-        c = np.einsum("ntk,nkl,nsl->nts", self.x_event, self.xtx_inv, self.x_event)
+        x = self.event_regressors()
+        c = np.einsum("ntk,nkl,nsl->nts", x, self.xtx_inv, x)
         return self.sigma[:, None, None] ** 2 * (eye + c)
 
     def bhar(self, start: int, end: int) -> np.ndarray:
@@ -269,7 +295,7 @@ class ARPanel:
 
 
 def _sum_columns(values: np.ndarray, columns: slice) -> np.ndarray:
-    """``values[:, columns].sum(axis=1)`` for a (N, L, K) array: the same sums, faster.
+    """``values[:, columns].sum(axis=1)`` for a (D, L, K) array: the same sums, faster.
 
     Added column by column, in the order numpy's reduction over the middle axis uses (equal
     results), each step one vectorized addition.

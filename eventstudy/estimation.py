@@ -842,6 +842,7 @@ class EventStudy:
                 stacklevel=3,
             )
         rows = np.flatnonzero(keep)  # event-major, like np.nonzero(keep)
+        n_events, n_groups = stack.x_event.shape[:2]
         ev_idx, as_idx = np.divmod(rows, keep.shape[1])
 
         def pick(values: np.ndarray) -> np.ndarray:
@@ -866,7 +867,9 @@ class EventStudy:
             sigma=pick(stack.sigma),
             nobs=pick(stack.nobs),
             k=stack.k[as_idx],
-            x_event=stack.x_event[ev_idx, stack.group[as_idx]],
+            # One block of event-window regressors per event and design group.
+            x_event=stack.x_event.reshape(n_events * n_groups, *stack.x_event.shape[2:]),
+            x_rows=ev_idx * n_groups + stack.group[as_idx],
             xtx_inv=pick(stack.xtx_inv),
             returns=pick(stack.returns),
             normal=pick(stack.normal),

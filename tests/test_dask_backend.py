@@ -87,9 +87,10 @@ def assert_same_numbers(a: es.EventStudyResults, b: es.EventStudyResults) -> Non
     pd.testing.assert_frame_equal(a.ars, b.ars, rtol=0, atol=1e-12)
     pd.testing.assert_frame_equal(a.cars, b.cars, rtol=0, atol=1e-12)
     pd.testing.assert_frame_equal(a.panel.keys, b.panel.keys)
-    for name in ("ar", "est_resid", "sigma", "nobs", "k", "x_event", "xtx_inv", "returns",
-                 "normal"):
-        np.testing.assert_allclose(getattr(b.panel, name), getattr(a.panel, name),
+    for name in ("ar", "est_resid", "sigma", "nobs", "k", "event_regressors", "xtx_inv",
+                 "returns", "normal"):
+        values = [getattr(r.panel, name) for r in (b, a)]
+        np.testing.assert_allclose(*(v() if callable(v) else v for v in values),
                                    rtol=0, atol=1e-12, err_msg=name)
     pd.testing.assert_frame_equal(a.events, b.events)
     assert list(a.event_dates) == list(b.event_dates)
@@ -292,9 +293,11 @@ def test_concat_panels_pads_parameter_dimension():
     small, big = make_panel(2, 1, seed=1), make_panel(3, 2, seed=2)
     out = concat_panels([small, big])
     assert len(out) == 5
-    assert out.x_event.shape == (5, 3, 2) and out.xtx_inv.shape == (5, 2, 2)
-    np.testing.assert_array_equal(out.x_event[:2, :, :1], small.x_event)
-    np.testing.assert_array_equal(out.x_event[:2, :, 1], 0.0)
+    x = out.event_regressors()
+    assert x.shape == (5, 3, 2) and out.xtx_inv.shape == (5, 2, 2)
+    np.testing.assert_array_equal(x[:2, :, :1], small.x_event)
+    np.testing.assert_array_equal(x[:2, :, 1], 0.0)
+    np.testing.assert_array_equal(x[2:], big.x_event)
     np.testing.assert_array_equal(out.xtx_inv[:2, 0, 0], small.xtx_inv[:, 0, 0])
     np.testing.assert_array_equal(out.xtx_inv[:2, 1, :], 0.0)
     np.testing.assert_array_equal(out.xtx_inv[2:], big.xtx_inv)
@@ -302,6 +305,7 @@ def test_concat_panels_pads_parameter_dimension():
     assert list(out.keys.index) == list(range(5))
     backwards = concat_panels([small, big], order=np.arange(5)[::-1])
     np.testing.assert_array_equal(backwards.xtx_inv, out.xtx_inv[::-1])
+    np.testing.assert_array_equal(backwards.event_regressors(), x[::-1])
     pd.testing.assert_frame_equal(backwards.keys, out.subset(np.arange(5)[::-1]).keys)
     # Zero padding leaves every variance unchanged.
     np.testing.assert_allclose(out.car_var(-1, 1)[:2], small.car_var(-1, 1), rtol=1e-15)

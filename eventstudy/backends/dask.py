@@ -195,13 +195,17 @@ def concat_panels(panels: Sequence[ARPanel], order: np.ndarray | None = None) ->
     out = {name: np.empty((n, *getattr(first, name).shape[1:]),
                           dtype=np.result_type(*(getattr(p, name) for p in panels)))
            for name in _PANEL_ARRAYS}
-    out["x_event"] = np.zeros((n, len(first.taus), big_k))
+    # The panels' regressor blocks one after the other; each row keeps pointing to its own.
+    blocks = np.cumsum([0, *(len(p.x_event) for p in panels)])
+    out["x_event"] = np.zeros((blocks[-1], len(first.taus), big_k))
+    out["x_rows"] = np.empty(n, dtype=np.intp)
     out["xtx_inv"] = np.zeros((n, big_k, big_k))
-    for p, lo, hi in zip(panels, bounds[:-1], bounds[1:], strict=True):
+    for i, (p, lo, hi) in enumerate(zip(panels, bounds[:-1], bounds[1:], strict=True)):
         rows, k = target[lo:hi], p.x_event.shape[2]
         for name in _PANEL_ARRAYS:
             out[name][rows] = getattr(p, name)
-        out["x_event"][rows, :, :k] = p.x_event
+        out["x_event"][blocks[i]:blocks[i + 1], :, :k] = p.x_event
+        out["x_rows"][rows] = p.x_rows + blocks[i]
         out["xtx_inv"][rows, :k, :k] = p.xtx_inv
     keys = pd.concat([p.keys for p in panels], ignore_index=True)
     if order is not None:

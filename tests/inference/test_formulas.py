@@ -41,7 +41,7 @@ def quad(p, i, s):
 
 
 def car_var(p, i, start, end):
-    s = [sum(p.x_event[i, t, c] for t in cols(p, start, end)) for c in range(p.k[i])]
+    s = [sum(p.x_event[p.x_rows[i], t, c] for t in cols(p, start, end)) for c in range(p.k[i])]
     return p.sigma[i] ** 2 * ((end - start + 1) + quad(p, i, s))
 
 
@@ -239,7 +239,7 @@ def lamb_reference(p, w, ddof="k", pe="mean"):
             s2 = sd(port) ** 2
         qs = []
         for i in members:
-            s = [sum(p.x_event[i, t, c] for t in cols(p, *w)) for c in range(2)]
+            s = [sum(p.x_event[p.x_rows[i], t, c] for t in cols(p, *w)) for c in range(2)]
             qs.append(quad(p, i, s))
         if pe == "mean":
             q = mean(qs)
@@ -343,7 +343,7 @@ def test_rank(panel):
 def test_mrank(panel):
     p = panel
     l2 = p.ar.shape[1]
-    sar = [[p.ar[i, t] / (p.sigma[i] * math.sqrt(1 + quad(p, i, p.x_event[i, t])))
+    sar = [[p.ar[i, t] / (p.sigma[i] * math.sqrt(1 + quad(p, i, p.x_event[p.x_rows[i], t])))
             for t in range(l2)] for i in rows(p)]
     day_sd = [sd(sar[i][t] for i in rows(p)) for t in range(l2)]
     scores = []
@@ -438,7 +438,7 @@ def test_cached_window_quantities_are_read_only_and_match_direct_formulas():
     day = p.window_slice(0, 0).start
     np.testing.assert_array_equal(p.car(0, 0), p.ar[:, day])
     # CLM eq. 4.4.9 for one day, with s'(X'X)^{-1}s written out.
-    x = p.x_event[:, day]
+    x = p.x_event[p.x_rows, day]
     quad = np.array([x[i] @ p.xtx_inv[i] @ x[i] for i in range(len(p))])
     np.testing.assert_allclose(p.car_var(0, 0), p.sigma**2 * (1 + quad), rtol=1e-14)
     np.testing.assert_allclose(p.ar_var()[:, day], p.sigma**2 * (1 + quad), rtol=1e-14)
