@@ -42,20 +42,28 @@ def _on_sessions(frame: pd.DataFrame, calendar: TradingCalendar) -> tuple[pd.Dat
                                                                           pd.DataFrame]:
     """:func:`to_sessions` with the gaps as a DataFrame (``asset, date, reason``)."""
     columns = frame.columns.to_numpy(dtype=object)
-    extra = frame.index.difference(calendar.sessions)
-    r, c = np.nonzero(frame.loc[extra].notna().to_numpy())
+    all_sessions = calendar.sessions
+    at = np.minimum(all_sessions.searchsorted(frame.index), len(all_sessions) - 1)
+    extra = frame.index[all_sessions[at] != frame.index]
+    none = np.empty(0, dtype=np.intp)
+    r, c = np.nonzero(frame.loc[extra].notna().to_numpy()) if len(extra) else (none, none)
     parts = [(columns[c], extra[r], f"not a {calendar.name} session; row ignored")]
     sessions = calendar.sessions_in_range(frame.index[0], frame.index[-1])
     on_sessions = frame.reindex(sessions)
     missing = np.isnan(on_sessions.to_numpy())
-    # A gap is a missing value between a ticker's first and last observation.
-    first = missing.argmin(axis=0)
-    last = len(missing) - 1 - missing[::-1].argmin(axis=0)
+    # A gap is a missing value between a ticker's first and last observation. Only tickers
+    # missing on the first (last) session need a search for their first (last) value.
+    first = np.zeros(missing.shape[1], dtype=np.intp)
+    last = np.full(missing.shape[1], len(missing) - 1)
+    if len(missing):
+        late, early = np.flatnonzero(missing[0]), np.flatnonzero(missing[-1])
+        first[late] = missing[:, late].argmin(axis=0)
+        last[early] -= missing[::-1, early].argmin(axis=0)
     observed = ~missing[first, np.arange(missing.shape[1])]  # the ticker has any value
-    c, r = np.nonzero(missing.T)  # column by column: pandas keeps columns contiguous
+    # Session by session, then ticker (flat positions are faster to find than 2-D ones).
+    r, c = np.divmod(np.flatnonzero(missing), missing.shape[1])
     inside = observed[c] & (r > first[c]) & (r < last[c])
-    order = np.lexsort((c[inside], r[inside]))  # session by session, then ticker
-    r, c = r[inside][order], c[inside][order]
+    r, c = r[inside], c[inside]
     parts.append((columns[c], sessions[r], "no price on this session"))
     if not sum(len(assets) for assets, _, _ in parts):
         return on_sessions, pd.DataFrame([], columns=GAP_COLUMNS)

@@ -138,7 +138,13 @@ def _float_frame(
         out = out.astype(float)
     except (ValueError, TypeError) as exc:
         raise InvalidPriceError(f"{not_numeric} ({exc}).") from None
-    return out, out.to_numpy()
+    values = out.to_numpy()
+    if values.flags.writeable:
+        # A fresh array (columns were held in several blocks) or a view of the copy astype
+        # made (pandas < 3); either is ours. The frame then holds one block, and later
+        # to_numpy() calls need no copy of their own.
+        out = pd.DataFrame(values, index=out.index, columns=out.columns, copy=False)
+    return out, values
 
 
 def refuse_cells(
