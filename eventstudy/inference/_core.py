@@ -14,9 +14,8 @@ inapplicable test does not stop a battery.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -416,10 +415,16 @@ class Cluster:
 
     rows: np.ndarray
     resid: np.ndarray
+    # Computed once, on first use. Not functools.cached_property: before Python 3.12 its lock
+    # is shared by every instance, so clusters on different threads waited for each other.
+    _memo: dict[str, object] = field(default_factory=dict, init=False, repr=False,
+                                     compare=False)
 
-    @functools.cached_property
+    @property
     def _prepared(self) -> _Prepared:
-        return _Prepared.of(self.resid)
+        if "prepared" not in self._memo:
+            self._memo["prepared"] = _Prepared.of(self.resid)
+        return self._memo["prepared"]  # type: ignore[return-value]
 
     def _corr_rows(self, of: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Correlations of rows ``of`` with every row (0 where not finite), and finiteness.
@@ -430,7 +435,7 @@ class Cluster:
         finite = np.isfinite(r)
         return np.where(finite, r, 0.0), finite
 
-    @functools.cached_property
+    @property
     def totals(self) -> tuple[float, int]:
         r"""Sum and count of the finite correlations :math:`r_{ij}`, :math:`i\ne j`.
 
