@@ -656,9 +656,14 @@ class EventStudy:
             }
         )
         # Events on the same session share every calendar day of their windows.
-        ids = table.groupby("day0", sort=False)["event_id"].agg(list)
-        table["same_day0_as"] = [";".join(e for e in ids[d] if e != eid)
-                                 for eid, d in zip(table["event_id"], table["day0"], strict=True)]
+        table["same_day0_as"] = ""
+        shared = table["day0"].duplicated(keep=False).to_numpy()
+        if shared.any():
+            ids = table[shared].groupby("day0", sort=False)["event_id"].agg(list)
+            table.loc[shared, "same_day0_as"] = [
+                ";".join(e for e in ids[d] if e != eid)
+                for eid, d in zip(table["event_id"][shared], table["day0"][shared], strict=True)
+            ]
         return table
 
     def _model_for(self, asset: str) -> tuple[NormalReturnModel, str | None]:
@@ -804,8 +809,8 @@ class EventStudy:
         from eventstudy.results import EventStudyResults
 
         aligned = self.align()
-        shared = aligned[aligned["same_day0_as"] != ""]
-        if len(shared):
+        if (aligned["same_day0_as"] != "").any():
+            shared = aligned[aligned["same_day0_as"] != ""]
             groups = shared.groupby("day0", sort=True)["event_id"].agg(", ".join)
             warnings.warn(
                 "events on the same day 0: " + "; ".join(
