@@ -259,3 +259,29 @@ def test_fit_batch_with_offsets_that_skip_days():
             ols = sm.OLS(r[use], sm.add_constant(m[rows][use])).fit()
             close(fit.params[e, j], ols.params)
             close(fit.sigma[e, j], np.sqrt(ols.scale))
+
+
+def test_event_regressors_are_kept_once_per_event(study):
+    """Asset-events of one event share one block of event-window regressors (1, R_m)."""
+    res, _ = study
+    panel = res.panel
+    frame, _ = synthetic_returns()
+    assert panel.x_event.shape[0] == len(res.events) < len(panel)  # one design group
+    days = [frame.index.get_loc(d) + np.arange(EVT[0], EVT[1] + 1) for d in panel.keys["day0"]]
+    market = frame["MKT"].to_numpy()[np.array(days)]
+    expected = np.stack([np.ones_like(market), market], axis=2)
+    expected[np.isnan(market)] = 0.0  # a day without the market return has no design row
+    np.testing.assert_array_equal(panel.event_regressors(), expected)
+    rows = np.arange(len(panel))[::2]
+    part = panel.subset(rows)
+    np.testing.assert_array_equal(part.event_regressors(), expected[rows])
+    np.testing.assert_array_equal(part.car_var(-1, 1), panel.car_var(-1, 1)[rows])
+
+
+def test_ar_panel_needs_the_block_of_each_asset_event(study):
+    res, _ = study
+    p = res.panel
+    with pytest.raises(ValueError, match="pass x_rows"):
+        es.ARPanel(keys=p.keys, taus=p.taus, est_taus=p.est_taus, ar=p.ar,
+                   est_resid=p.est_resid, sigma=p.sigma, nobs=p.nobs, k=p.k,
+                   x_event=p.x_event, xtx_inv=p.xtx_inv, returns=p.returns, normal=p.normal)
