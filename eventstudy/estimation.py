@@ -185,6 +185,24 @@ def _solve_normal_equations(xtx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return inverse, ok
 
 
+def _combine(
+    coef: np.ndarray, rows: np.ndarray, out: np.ndarray, work: np.ndarray
+) -> np.ndarray:
+    """``out[e, a, l] = sum_k coef[e, a, k] * rows[e, k, l]`` over ``k < coef.shape[-1]``.
+
+    The terms are added in order of ``k``, as ``np.einsum("eak,ekl->eal")`` adds them, but by
+    broadcasting: einsum's loop over a handful of parameters is several times slower.
+    ``work`` is a scratch array of ``out``'s shape.
+    """
+    if not coef.shape[-1]:  # no parameters (market-adjusted): nothing to add
+        out[...] = 0.0
+        return out
+    np.multiply(coef[..., :1], rows[:, None, 0, :], out=out)
+    for j in range(1, coef.shape[-1]):
+        out += np.multiply(coef[..., j:j + 1], rows[:, None, j, :], out=work)
+    return out
+
+
 def _fill_unused(
     values: np.ndarray, rows: tuple[np.ndarray, np.ndarray], unused: np.ndarray, fill: float
 ) -> None:
@@ -313,7 +331,7 @@ def fit_batch(
                 inv, ok = _solve_normal_equations(xtx)
                 theta = np.einsum("eakl,eal->eak", inv, xy[..., :k])
                 xtx_inv[ev, at], params[ev, at], det_ok[ev, at] = inv, theta, ok
-                np.einsum("eak,ekl->eal", theta, Xa[:, :k], out=out)
+                _combine(theta, Xa, out, work=dev)
                 np.subtract(y, out, out=out)
                 _fill_unused(out, gappy, unused, 0.0)
             else:
@@ -337,7 +355,8 @@ def fit_batch(
             actual = _windows(returns[:, at], d0, taus, out=raw[ev, at])
             if not offset_ok[ev].all():
                 actual[~np.broadcast_to(offset_ok[ev][:, None, :], actual.shape)] = np.nan
-            expected = np.einsum("eak,elk->eal", params[ev, at], X_evt[ev], out=normal[ev, at])
+            expected = _combine(params[ev, at], np.swapaxes(X_evt[ev], 1, 2), normal[ev, at],
+                                work=np.empty(normal[ev, at].shape))
             expected += normal_offset[ev][:, None, :]
             np.subtract(actual, expected, out=ar[ev, at])
 
