@@ -878,10 +878,12 @@ class EventStudy:
                                   "model": stack.labels})
         # Rows taken from the per-event and per-asset tables (a take keeps their column
         # types, without a round trip of every string through Python objects).
-        keys = pd.concat(
-            [aligned[["event_id", "day0", "direction", "tags"]].take(ev_idx).reset_index(drop=True),
-             per_asset.take(as_idx).reset_index(drop=True)], axis=1
-        )[["event_id", "asset", "label", "model", "day0", "direction", "tags"]]
+        taken = {**{name: aligned[name].array.take(ev_idx)
+                    for name in ("event_id", "day0", "direction", "tags")},
+                 **{name: per_asset[name].array.take(as_idx)
+                    for name in ("asset", "label", "model")}}
+        keys = pd.DataFrame({name: taken[name] for name in
+                             ("event_id", "asset", "label", "model", "day0", "direction", "tags")})
         panel = ARPanel(
             keys=keys,
             taus=w.taus,
@@ -969,7 +971,7 @@ class EventStudy:
     def _params_table(self, keys, stack, pick, as_idx, index, day0) -> pd.DataFrame:
         """``event_id, asset, model``, the named parameters, ``sigma, nobs, r2`` and dates."""
         w = self.windows
-        table = keys[["event_id", "asset", "model"]].copy()
+        columns: dict[str, object] = {name: keys[name] for name in ("event_id", "asset", "model")}
         names = list(dict.fromkeys(n for _, pn in stack.models for n in pn))
         params = pick(stack.params)  # (N, K)
         group = stack.group[as_idx]
@@ -978,13 +980,13 @@ class EventStudy:
             where = np.array([pn.index(name) if name in pn else -1 for _, pn in stack.models])
             pos = where[group]
             picked = np.take_along_axis(params, np.maximum(pos, 0)[:, None], axis=1)[:, 0]
-            table[name] = np.where(pos >= 0, picked, np.nan)
-        table["sigma"] = pick(stack.sigma)
-        table["nobs"] = pick(stack.nobs)
-        table["r2"] = pick(stack.r2)
-        table["est_start"] = index[day0 + w.estimation[0]]
-        table["est_end"] = index[day0 + w.estimation[1]]
-        return table
+            columns[name] = np.where(pos >= 0, picked, np.nan)
+        columns["sigma"] = pick(stack.sigma)
+        columns["nobs"] = pick(stack.nobs)
+        columns["r2"] = pick(stack.r2)
+        columns["est_start"] = index[day0 + w.estimation[0]]
+        columns["est_end"] = index[day0 + w.estimation[1]]
+        return pd.DataFrame(columns)
 
     def _dropped_rows(self, aligned, ctx, stack, day0, exclude, exclude_reasons) -> pd.DataFrame:
         """What was left out and why, one row per item (see ``results.dropped``)."""
