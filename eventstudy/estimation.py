@@ -486,6 +486,14 @@ def _compact(values: np.ndarray, rows: np.ndarray, block: int = 4096) -> np.ndar
     return values[:len(rows)]
 
 
+def _columns(frame: pd.DataFrame, names: Sequence[str]) -> np.ndarray:
+    """``frame[names]`` as a float array: a view when they are consecutive columns."""
+    at = frame.columns.get_indexer(names)
+    if len(at) and np.array_equal(at, np.arange(at[0], at[0] + len(at))):
+        return frame.to_numpy(dtype=float)[:, at[0]:at[0] + len(at)]
+    return frame[list(names)].to_numpy(dtype=float)
+
+
 def _check_simple_returns(frame: pd.DataFrame) -> None:
     """Simple returns of -100 % or less would need a price of zero or below: refuse them."""
     values = frame.to_numpy(dtype=float)
@@ -925,7 +933,7 @@ class EventStudy:
             model, market = self._model_for(asset)
             groups.setdefault(self._group_key(model, market), []).append(j)
         w = self.windows
-        values = ctx.returns[self.assets].to_numpy(dtype=float)
+        values = _columns(ctx.returns, self.assets)
         fits, models = [], []
         for key, cols in groups.items():
             model, market = self._model_for(self.assets[cols[0]])
@@ -1009,7 +1017,7 @@ class EventStudy:
                 "regressors are collinear in the estimation window")
             reason[status == STATUS_ZERO_VAR] = (
                 "zero residual variance in the estimation window (constant price?)")
-            seen = np.isfinite(ctx.returns[self.assets].to_numpy(dtype=float))
+            seen = np.isfinite(_columns(ctx.returns, self.assets))
             has_data = seen.any(axis=0)[a]
             first = seen.argmax(axis=0)[a]
             last = len(index) - 1 - seen[::-1].argmax(axis=0)[a]

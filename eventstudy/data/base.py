@@ -250,7 +250,8 @@ class DataFrameProvider:
             raise UnknownTickerError(
                 f"ticker(s) {missing} not in the data; available: {self.available_tickers()}."
             )
-        out = self.frame.loc[:, list(tickers)]
+        out = self.frame if list(tickers) == list(self.frame.columns) else \
+            self.frame.loc[:, list(tickers)]
         if start is not None:
             out = out.loc[pd.Timestamp(start).normalize():]
         if end is not None:
