@@ -162,22 +162,24 @@ def _sq_counts(
             rows = order[lo:lo + width]
             c = len(rows)
             block = np.take(resid, rows, axis=0, out=rows_buf[:c], mode="clip").T  # (L1, c)
+            # Rows with a missing day come last in ``order``: columns g0: of the block.
+            g0 = int(np.count_nonzero(~gappy[rows]))
             cmiss = None
-            if gappy[rows].any():
-                missing = np.isnan(block)
-                np.copyto(block, 0.0, where=missing)
-                cmiss = _running_sum(missing, cmiss_buf[:, :c])  # running count of missing
+            if g0 < c:
+                missing = np.isnan(block[:, g0:])
+                np.copyto(block[:, g0:], 0.0, where=missing)
+                cmiss = _running_sum(missing, cmiss_buf[:, :c - g0])  # running count of missing
             csum = _running_sum(block, csum_buf[:, :c])
+            n_bad = np.zeros(c, dtype=count_type)
             for j, length in enumerate(lengths):
                 size = L1 - length + 1
                 sums = np.subtract(csum[length:], csum[:-length], out=sums_buf[:size, :c])
-                n_bad = 0
                 if cmiss is not None:
                     # Sums spanning a missing day: excluded, counted as +inf then taken off.
                     bad = np.not_equal(cmiss[length:], cmiss[:-length],
-                                       out=bad_buf[:size, :c])
-                    n_bad = count(bad)
-                    np.copyto(sums, np.inf, where=bad)
+                                       out=bad_buf[:size, :c - g0])
+                    n_bad[g0:] = count(bad)
+                    np.copyto(sums[:, g0:], np.inf, where=bad)
                 car = cars[rows, j]
                 flag = flag_buf[:size, :c]
                 n_sums[rows, j] = size - n_bad
