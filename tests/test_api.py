@@ -26,18 +26,26 @@ def test_results_remember_their_price_source(prices_dir, monkeypatch):
 
 
 @pytest.mark.parametrize("kind", ["prices", "returns"])
-def test_provider_and_callers_frame_do_not_share_writes(kind):
-    """The provider validates without a deep copy; neither side sees the other's edits."""
+@pytest.mark.parametrize("blocks", [1, 2])
+def test_provider_and_callers_frame_do_not_share_writes(kind, blocks):
+    """The provider validates without a deep copy; neither side sees the other's edits, nor
+    the provider edits to a frame it returned (one block of values, or columns in two)."""
     from eventstudy.data.base import DataFrameProvider
 
     idx = pd.bdate_range("2024-01-01", periods=5)
     frame = pd.DataFrame({"A": [1.0, 2.0, 3.0, 4.0, 5.0], "B": [2.0, 3.0, 4.0, 5.0, 6.0]},
                          index=idx)
+    if blocks == 2:
+        frame["C"] = [3.0, 4.0, 5.0, 6.0, 7.0]  # a column added later is a block of its own
     provider = DataFrameProvider(frame, kind=kind)
     frame.iloc[0, 0] = 99.0
     assert provider.frame.iloc[0, 0] == 1.0
     provider.frame.iloc[1, 1] = 77.0
     assert frame.iloc[1, 1] == 3.0
+    for tickers in (list(provider.frame.columns), ["B", "A"]):
+        returned = provider.get_prices(tickers)
+        returned.iloc[2, 0] = -5.0
+        assert provider.frame.iloc[2].tolist() == frame.iloc[2].tolist()
 
 
 def test_events_on_the_same_session_are_flagged(prices_dir):

@@ -250,7 +250,8 @@ class DataFrameProvider:
             raise UnknownTickerError(
                 f"ticker(s) {missing} not in the data; available: {self.available_tickers()}."
             )
-        out = self.frame if list(tickers) == list(self.frame.columns) else \
+        # All columns in order: a new frame over the same data (copy-on-write), no take.
+        out = self.frame.copy(deep=False) if list(tickers) == list(self.frame.columns) else \
             self.frame.loc[:, list(tickers)]
         if start is not None:
             out = out.loc[pd.Timestamp(start).normalize():]
