@@ -130,9 +130,9 @@ def _sq_counts(
     The residuals are handled in blocks of :data:`SQ_BLOCK_ROWS` asset-events (spread over
     :data:`eventstudy._parallel.THREADS` threads), transposed so that the running sums and
     the comparisons are vectorized across asset-events; the sums are the differences of
-    running sums, as in a direct computation. Asset-events
-    without missing days are grouped so that most blocks skip the masking of sums that span
-    a missing day.
+    running sums, as in a direct computation. Asset-events without missing days come first,
+    so only the rows with a missing day (the last of a block, usually few) get the masking
+    of sums that span one.
     """
     resid = np.ascontiguousarray(resid)  # (a no-op for a fitted panel) so take() copies rows
     N, L1 = resid.shape
