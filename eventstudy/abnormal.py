@@ -130,10 +130,7 @@ class ARPanel:
         A contiguous run of rows shares memory with this panel (views, no copy).
         """
         positions = np.arange(len(self))[rows]
-        take: np.ndarray | slice = positions
-        if positions.size and np.array_equal(
-                positions, np.arange(positions[0], positions[0] + positions.size)):
-            take = slice(int(positions[0]), int(positions[0]) + positions.size)
+        take = as_slice(positions)
         fields = {
             name: getattr(self, name)[take]
             for name in ("ar", "est_resid", "sigma", "nobs", "k", "x_rows", "xtx_inv",
@@ -292,6 +289,17 @@ class ARPanel:
                 return self.car(start, end) / np.sqrt(self.car_var(start, end))
 
         return self.cached(("scar", start, end), compute)
+
+
+def as_slice(positions: np.ndarray) -> np.ndarray | slice:
+    """``positions`` as a slice when consecutive and increasing, else unchanged.
+
+    Indexing with the slice gives a view, not a copy.
+    """
+    if positions.size and np.array_equal(
+            positions, np.arange(positions[0], positions[0] + positions.size)):
+        return slice(int(positions[0]), int(positions[0]) + positions.size)
+    return positions
 
 
 def _sum_columns(values: np.ndarray, columns: slice) -> np.ndarray:

@@ -31,7 +31,7 @@ import pandas as pd
 
 from eventstudy._parallel import thread_shares
 from eventstudy._typing import ALIGNMENT_POLICIES, DATA_KINDS, RETURN_TYPES, check_option
-from eventstudy.abnormal import ARPanel
+from eventstudy.abnormal import ARPanel, as_slice
 from eventstudy.calendar import TradingCalendar, get_calendar, parse_when
 from eventstudy.conventions import Conventions, get_conventions
 from eventstudy.data.base import (
@@ -488,9 +488,9 @@ def _compact(values: np.ndarray, rows: np.ndarray, block: int = 4096) -> np.ndar
 
 def _columns(frame: pd.DataFrame, names: Sequence[str]) -> np.ndarray:
     """``frame[names]`` as a float array: a view when they are consecutive columns."""
-    at = frame.columns.get_indexer(names)
-    if len(at) and np.array_equal(at, np.arange(at[0], at[0] + len(at))):
-        return frame.to_numpy(dtype=float)[:, at[0]:at[0] + len(at)]
+    at = as_slice(frame.columns.get_indexer(names))
+    if isinstance(at, slice):
+        return frame.to_numpy(dtype=float)[:, at]
     return frame[list(names)].to_numpy(dtype=float)
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from eventstudy._parallel import thread_map
 from eventstudy._typing import ALTERNATIVES, check_option, check_window
-from eventstudy.abnormal import ARPanel
+from eventstudy.abnormal import ARPanel, as_slice
 from eventstudy.conventions import Conventions, get_conventions
 from eventstudy.inference.per_asset import pvalue
 
@@ -538,13 +538,9 @@ def mean_cross_correlation(panel: ARPanel, used: np.ndarray) -> list[tuple[float
     # threads, each cluster's work arrays exist only while its task runs.
     groups = [rows for rows in day0_clusters(panel) if rows.size > 1]
 
-    def cluster(rows: np.ndarray) -> Cluster:
-        # Rows of one event are contiguous: a view of the panel's residuals, not a copy.
-        contiguous = rows[-1] - rows[0] + 1 == rows.size
-        return Cluster(rows, panel.est_resid[rows[0]:rows[-1] + 1] if contiguous
-                       else panel.est_resid[rows])
-
-    sums = thread_map(lambda rows: cluster(rows).pair_sums(used[:, rows]), groups)
+    # Rows of one event are contiguous: a view of the panel's residuals, not a copy.
+    sums = thread_map(lambda rows: Cluster(rows, panel.est_resid[as_slice(rows)])
+                      .pair_sums(used[:, rows]), groups)
     for rows, (off_sum, count) in zip(groups, sums, strict=True):
         ng = used[:, rows].sum(axis=1)
         pairs = ng >= 2
