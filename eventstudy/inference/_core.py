@@ -376,12 +376,12 @@ class _Prepared:
         varies = complete & ~constant & (days >= min_periods)
         with np.errstate(divide="ignore"):
             weight = np.where(varies, 1.0 / np.sqrt(css), 0.0)
-        gappy_corr = np.empty((gappy.size, n))
         position = np.full(n, -1)
         position[gappy] = np.arange(gappy.size)
+        gappy_corr = np.empty((0, n))
         if gappy.size:
             rows = _Rows.of(x[gappy])
-            gappy_corr[:] = _corr_with_complete(rows, dev, css, ~varies, min_periods)
+            gappy_corr = _corr_with_complete(rows, dev, css, ~varies, min_periods)
             among = _corr(rows, rows, min_periods)
             np.fill_diagonal(among, np.nan)  # a row with itself is not a pair
             gappy_corr[:, gappy] = among
