@@ -198,6 +198,14 @@ def cross_sectional_t(x: np.ndarray, alternative: str, what: str) -> Outcome:
 
 
 # --- event-date clusters and the average cross-correlation ------------------------------------
+def _constant_rows(x: np.ndarray) -> np.ndarray:
+    """Rows of ``x`` whose values (NaN ignored) are all equal: zero variance over any days.
+
+    Compared exactly: rounding would not give such a row a variance of exactly zero.
+    """
+    return ~(np.fmax.reduce(x, axis=1) > np.fmin.reduce(x, axis=1))
+
+
 @dataclass(frozen=True)
 class _Rows:
     """Rows of residuals prepared once for many pairwise-complete correlations.
@@ -225,8 +233,7 @@ class _Rows:
         with np.errstate(invalid="ignore"):
             means = np.nan_to_num(x0.sum(axis=1) / count)
         x0 = np.where(finite, x0 - means[:, None], 0.0)
-        # A constant row has zero variance over any days (rounding would not say so exactly).
-        constant = ~(np.fmax.reduce(x, axis=1) > np.fmin.reduce(x, axis=1))  # NaN-ignoring
+        constant = _constant_rows(x)
         n_missing = x.shape[1] - count
         return cls(x0, x0.sum(axis=1), np.einsum("ij,ij->i", x0, x0),
                    (~finite).astype(float), np.nonzero(~finite)[1],
@@ -372,7 +379,7 @@ class _Prepared:
         with np.errstate(invalid="ignore"):
             tiny = np.flatnonzero(complete & (css <= 1e-20 * (css + days * (sums / days) ** 2)))
         if tiny.size:
-            constant[tiny] = ~(x[tiny].max(axis=1) > x[tiny].min(axis=1))
+            constant[tiny] = _constant_rows(x[tiny])
         varies = complete & ~constant & (days >= min_periods)
         with np.errstate(divide="ignore"):
             weight = np.where(varies, 1.0 / np.sqrt(css), 0.0)
