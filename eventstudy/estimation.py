@@ -41,11 +41,7 @@ from eventstudy.data.base import (
     validate_dates_index,
 )
 from eventstudy.events import EventSet, load_catalog, to_event_set
-from eventstudy.exceptions import (
-    DataCoverageError,
-    DataWarning,
-    SpecificationError,
-)
+from eventstudy.exceptions import DataCoverageError, DataWarning, SpecificationError
 from eventstudy.models import (
     ConstantMean,
     Design,
@@ -836,9 +832,9 @@ class EventStudy:
         from eventstudy.results import EventStudyResults
 
         aligned = self.align()
-        if (aligned["same_day0_as"] != "").any():
-            shared = aligned[aligned["same_day0_as"] != ""]
-            groups = shared.groupby("day0", sort=True)["event_id"].agg(", ".join)
+        sharing = (aligned["same_day0_as"] != "").to_numpy()
+        if sharing.any():
+            groups = aligned[sharing].groupby("day0", sort=True)["event_id"].agg(", ".join)
             warnings.warn(
                 "events on the same day 0: " + "; ".join(
                     f"{ids} ({pd.Timestamp(d).date()})" for d, ids in groups.items())
