@@ -483,17 +483,14 @@ def _compact(values: np.ndarray, rows: np.ndarray, block: int = 4096) -> np.ndar
 
 
 def _columns(frame: pd.DataFrame, names: Sequence[str]) -> np.ndarray:
-    """``frame[names]`` as a float array: a view when they are consecutive columns."""
+    """``frame[names]`` as a float array: a view when they are consecutive columns of one block."""
     at = as_slice(frame.columns.get_indexer(names))
-    if isinstance(at, slice):
-        return frame.to_numpy(dtype=float)[:, at]
-    return frame[list(names)].to_numpy(dtype=float)
+    return frame.iloc[:, at if isinstance(at, slice) else list(at)].to_numpy(dtype=float)
 
 
 def _check_simple_returns(frame: pd.DataFrame) -> None:
     """Simple returns of -100 % or less would need a price of zero or below: refuse them."""
-    values = frame.to_numpy(dtype=float)
-    refuse_cells(frame, values, values <= -1.0, "returns",
+    refuse_cells(frame, frame <= -1.0, "returns",
                  "simple return(s) of -100 % or less",
                  "a simple return is above -1. Pass return_type='log' if these are log "
                  "returns, or fix the data.")

@@ -50,7 +50,7 @@ def _on_sessions(frame: pd.DataFrame, calendar: TradingCalendar) -> tuple[pd.Dat
     parts = [(columns[c], extra[r], f"not a {calendar.name} session; row ignored")]
     sessions = calendar.sessions_in_range(frame.index[0], frame.index[-1])
     on_sessions = frame.reindex(sessions)
-    missing = np.isnan(on_sessions.to_numpy())
+    missing = np.isnan(on_sessions).to_numpy()  # block by block: no copy of the values
     # A gap is a missing value between a ticker's first and last observation. Only tickers
     # missing on the first (last) session need a search for their first (last) value.
     first = np.zeros(missing.shape[1], dtype=np.intp)

@@ -122,43 +122,37 @@ def read_csv_file(file: Path, header: str, empty_fix: str = "") -> pd.DataFrame:
         ) from None
 
 
-def _float_frame(
-    frame: pd.DataFrame, what: str, not_numeric: str
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """``frame`` with validated dates, string tickers and float values, and those values.
+def _float_frame(frame: pd.DataFrame, what: str, not_numeric: str) -> pd.DataFrame:
+    """``frame`` with validated dates, string tickers and float values.
 
     Raises :class:`InvalidPriceError` with ``not_numeric`` if a value is not a number.
     """
-    # astype(float) below copies (pandas < 3) or copies on write (pandas 3): the caller's
-    # frame is never changed, and a numeric frame is not copied twice.
+    # astype(float) copies (pandas < 3) or copies on write (pandas 3): the caller's frame is
+    # never changed, and a numeric frame is not copied. Its column blocks are kept as they
+    # are: the checks work block by block, and a study takes its assets' columns as a view
+    # of their block where it can (consolidating them would copy every value).
     out = frame.copy(deep=False)
     out.index = validate_dates_index(out.index, what)
     out.columns = [str(c) for c in out.columns]
     try:
-        out = out.astype(float)
+        return out.astype(float)
     except (ValueError, TypeError) as exc:
         raise InvalidPriceError(f"{not_numeric} ({exc}).") from None
-    values = out.to_numpy()
-    if values.flags.writeable:
-        # A fresh array (columns were held in several blocks) or a view of the copy astype
-        # made (pandas < 3); either is ours. The frame then holds one block, and later
-        # to_numpy() calls need no copy of their own.
-        out = pd.DataFrame(values, index=out.index, columns=out.columns, copy=False)
-    return out, values
 
 
 def refuse_cells(
-    frame: pd.DataFrame, values: np.ndarray, bad: np.ndarray, what: str, kind: str, fix: str
+    frame: pd.DataFrame, bad: pd.DataFrame, what: str, kind: str, fix: str
 ) -> None:
-    """Raise :class:`InvalidPriceError` if any cell is ``bad``: how many, the first, the fix.
+    """Raise :class:`InvalidPriceError` if any cell of ``bad`` (``frame``'s shape) is True.
 
     The message reads ``"{what}: {count} {kind}, first {ticker} on {date} = {value}; {fix}"``.
     """
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
+    cells = bad.to_numpy()
+    if cells.any():
+        r, c = np.argwhere(cells)[0]
         raise InvalidPriceError(
-            f"{what}: {int(bad.sum())} {kind}, first {frame.columns[c]} on "
-            f"{frame.index[r].date()} = {values[r, c]}; {fix}"
+            f"{what}: {int(cells.sum())} {kind}, first {frame.columns[c]} on "
+            f"{frame.index[r].date()} = {frame.iat[r, c]}; {fix}"
         )
 
 
@@ -178,8 +172,8 @@ def check_price_frame(prices: pd.DataFrame, what: str = "prices") -> pd.DataFram
         raise DataError(f"{what} must be a pandas DataFrame with one column per ticker.")
     if prices.empty:
         raise EmptyDataError(f"{what} is empty: no rows or no ticker columns.")
-    out, values = _float_frame(prices, what, f"{what} must be numeric")
-    refuse_cells(out, values, np.isinf(values) | (values <= 0), what,
+    out = _float_frame(prices, what, f"{what} must be numeric")
+    refuse_cells(out, np.isinf(out) | (out <= 0), what,
                  "non-positive or infinite price(s)",
                  "prices must be > 0 (pass data_kind='returns' if these are returns).")
     return out
@@ -199,8 +193,8 @@ def check_returns_frame(returns: pd.DataFrame, what: str = "returns") -> pd.Data
     """
     if not isinstance(returns, pd.DataFrame) or returns.empty:
         raise EmptyDataError(f"{what} is empty: no rows or no ticker columns.")
-    out, values = _float_frame(returns, what, f"{what}: returns must be numeric")
-    refuse_cells(out, values, np.isinf(values), what, "infinite return(s)",
+    out = _float_frame(returns, what, f"{what}: returns must be numeric")
+    refuse_cells(out, np.isinf(out), what, "infinite return(s)",
                  "replace them with NaN (a missing day) or fix the source (a zero price "
                  "before a return is computed).")
     return out
