@@ -354,14 +354,20 @@ def _adjust(p: np.ndarray, family: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rows = rows[np.argsort(p[rows])]
     codes = family[rows].astype(np.min_scalar_type(family[rows].max()))
     rows = rows[np.argsort(codes, kind="stable")]
-    fam, ps = family[rows], p[rows]
-    first = np.r_[0, np.flatnonzero(np.diff(fam)) + 1]
+    ps = p[rows]
+    first = np.r_[0, np.flatnonzero(np.diff(family[rows])) + 1]
     sizes = np.diff(np.r_[first, len(ps)])
     m = np.repeat(sizes, sizes)
     rank = np.arange(len(ps)) - np.repeat(first, sizes) + 1
-    holm[rows] = pd.Series(np.minimum(1.0, (m - rank + 1) * ps)).groupby(fam).cummax().to_numpy()
-    bh_raw = pd.Series(np.minimum(1.0, m * ps / rank))
-    bh[rows] = bh_raw[::-1].groupby(fam[::-1]).cummin()[::-1].to_numpy()
+    holm_sorted = np.minimum(1.0, (m - rank + 1) * ps)
+    bh_sorted = np.minimum(1.0, m * ps / rank)
+    # Running max (Holm) and running min from the end (BH) within each family: one
+    # accumulate per family (an event and a window), in place.
+    for lo, hi in zip(first.tolist(), (first + sizes).tolist(), strict=True):
+        np.maximum.accumulate(holm_sorted[lo:hi], out=holm_sorted[lo:hi])
+        backwards = bh_sorted[lo:hi][::-1]
+        np.minimum.accumulate(backwards, out=backwards)
+    holm[rows], bh[rows] = holm_sorted, bh_sorted
     return holm, bh
 
 
