@@ -73,7 +73,8 @@ def validate_dates_index(index: pd.Index, what: str) -> pd.DatetimeIndex:
         On unparseable, duplicate or unsorted dates.
     """
     try:
-        idx = pd.DatetimeIndex(pd.to_datetime(index))
+        idx = index if isinstance(index, pd.DatetimeIndex) else pd.DatetimeIndex(
+            pd.to_datetime(index))
     except (ValueError, TypeError) as exc:
         raise InvalidIndexError(
             f"{what}: the index must hold dates ({exc}); set a date column as index with "
@@ -88,7 +89,9 @@ def validate_dates_index(index: pd.Index, what: str) -> pd.DatetimeIndex:
             idx = idx.tz_convert("America/New_York").tz_localize(None)
     if idx.hasnans:
         raise InvalidIndexError(f"{what}: the index has missing dates (NaT); drop those rows.")
-    idx = idx.normalize()
+    days = idx.to_numpy()
+    if (days != days.astype("datetime64[D]")).any():  # normalize() costs more than this test
+        idx = idx.normalize()
     if idx.has_duplicates:
         dups = idx[idx.duplicated()].unique()[:5]
         raise InvalidIndexError(
