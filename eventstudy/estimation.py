@@ -661,9 +661,19 @@ class EventStudy:
         for i in np.flatnonzero(~regular):
             a = self.calendar.align(events[i].when, self.alignment)
             day0[i], rule[i], assumed[i] = a.session.to_datetime64(), a.rule, a.assumed_timezone
-        table = pd.DataFrame(
+        # Events on the same session share every calendar day of their windows.
+        ids = [ev.id for ev in events]
+        _, session_of, per_session = np.unique(day0, return_inverse=True, return_counts=True)
+        sharing: dict[int, list[int]] = {}
+        for i in np.flatnonzero(per_session[session_of] > 1).tolist():
+            sharing.setdefault(session_of[i], []).append(i)
+        same_day0_as = np.full(len(events), "", dtype=object)
+        for group in sharing.values():
+            for i in group:
+                same_day0_as[i] = ";".join(ids[j] for j in group if j != i)
+        return pd.DataFrame(
             {
-                "event_id": [ev.id for ev in events],
+                "event_id": ids,
                 "name": [ev.name for ev in events],
                 "original": [str(p.timestamp) for p in parsed],
                 "day0": day0,
@@ -673,18 +683,9 @@ class EventStudy:
                 "tags": [";".join(ev.tags) for ev in events],
                 "direction": [ev.direction for ev in events],
                 "source": [ev.source for ev in events],
+                "same_day0_as": same_day0_as,
             }
         )
-        # Events on the same session share every calendar day of their windows.
-        table["same_day0_as"] = ""
-        shared = table["day0"].duplicated(keep=False).to_numpy()
-        if shared.any():
-            ids = table[shared].groupby("day0", sort=False)["event_id"].agg(list)
-            table.loc[shared, "same_day0_as"] = [
-                ";".join(e for e in ids[d] if e != eid)
-                for eid, d in zip(table["event_id"][shared], table["day0"][shared], strict=True)
-            ]
-        return table
 
     def _model_for(self, asset: str) -> tuple[NormalReturnModel, str | None]:
         """Model and market ticker used for ``asset``."""
