@@ -50,7 +50,7 @@ from eventstudy.models import (
     NormalReturnModel,
     get_model,
 )
-from eventstudy.returns import _on_sessions, prices_to_returns
+from eventstudy.returns import _on_sessions, _returns_on_sessions
 from eventstudy.universe import DEFAULT_MARKET, asset_label, resolve_assets
 from eventstudy.windows import DEFAULT_CAR_WINDOWS, WindowSpec
 
@@ -385,7 +385,9 @@ class _Context:
     """Data prepared once per fit: sessions, returns, market and factor inputs."""
 
     returns: pd.DataFrame
-    gaps: pd.DataFrame
+    #: Rows ignored and sessions missing inside a ticker's history: arrays ``asset, date,
+    #: reason`` (see :func:`eventstudy.returns._on_sessions`).
+    gaps: dict[str, np.ndarray]
     inputs: dict[str, DesignInputs] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
     provider: object = None
@@ -725,9 +727,8 @@ class EventStudy:
                     "events lie outside the data. Check the event dates or the data source."
                 )
             prices = check_price_frame(raw.dropna(how="all"), "prices")
-            panel = prices_to_returns(prices, self.calendar, self.return_type)
-            rets = panel.returns.reindex(self.calendar.sessions_in_range(first, last))
-            gaps = panel.gaps
+            returns, gaps = _returns_on_sessions(prices, self.calendar, self.return_type)
+            rets = returns.reindex(self.calendar.sessions_in_range(first, last))
         ctx = _Context(returns=rets, gaps=gaps, provider=provider)
         ctx.notes["data"] = repr(provider)
         factors = self._factor_frame(rets.index, ctx.notes) if self._needs_factors() else None
@@ -1071,10 +1072,9 @@ class EventStudy:
             at = day0[e] + w.est_taus[t]
             parts.append(_drop_frame(event_ids[e], None, index[at], "estimation-day", why[at]))
 
-        if len(ctx.gaps):
-            parts.append(_drop_frame(None, ctx.gaps["asset"].to_numpy(dtype=object),
-                                     ctx.gaps["date"], "data",
-                                     ctx.gaps["reason"].to_numpy(dtype=object)))
+        if len(ctx.gaps["reason"]):
+            parts.append(_drop_frame(None, ctx.gaps["asset"], ctx.gaps["date"], "data",
+                                     ctx.gaps["reason"]))
         if not parts:
             return pd.DataFrame([], columns=DROP_COLUMNS)
         columns = {c: np.concatenate([p[c] for p in parts]) for c in DROP_COLUMNS}

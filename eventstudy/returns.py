@@ -38,9 +38,14 @@ class ReturnPanel:
     gaps: pd.DataFrame
 
 
-def _on_sessions(frame: pd.DataFrame, calendar: TradingCalendar) -> tuple[pd.DataFrame,
-                                                                          pd.DataFrame]:
-    """:func:`to_sessions` with the gaps as a DataFrame (``asset, date, reason``)."""
+def _on_sessions(
+    frame: pd.DataFrame, calendar: TradingCalendar
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """``frame`` on the calendar's sessions, and its gaps as columns ``asset, date, reason``.
+
+    The gaps are arrays (object, ``datetime64[ns]``, object), one entry per row that is not
+    a session (ignored) and per session without a value inside a ticker's history.
+    """
     columns = frame.columns.to_numpy(dtype=object)
     all_sessions = calendar.sessions
     at = np.minimum(all_sessions.searchsorted(frame.index), len(all_sessions) - 1)
@@ -65,18 +70,20 @@ def _on_sessions(frame: pd.DataFrame, calendar: TradingCalendar) -> tuple[pd.Dat
     inside = observed[c] & (r > first[c]) & (r < last[c])
     r, c = r[inside], c[inside]
     parts.append((columns[c], sessions[r], "no price on this session"))
-    if not sum(len(assets) for assets, _, _ in parts):
-        return on_sessions, pd.DataFrame([], columns=GAP_COLUMNS)
-    gaps = pd.DataFrame(
-        {
-            "asset": np.concatenate([assets for assets, _, _ in parts]),
-            "date": np.concatenate([dates.as_unit("ns").to_numpy() for _, dates, _ in parts]),
-            "reason": np.concatenate(
-                [np.full(len(assets), reason, dtype=object) for assets, _, reason in parts]
-            ),
-        }
-    )
-    return on_sessions, gaps
+    return on_sessions, {
+        "asset": np.concatenate([assets for assets, _, _ in parts]),
+        "date": np.concatenate([dates.as_unit("ns").to_numpy() for _, dates, _ in parts]),
+        "reason": np.concatenate(
+            [np.full(len(assets), reason, dtype=object) for assets, _, reason in parts]
+        ),
+    }
+
+
+def _gap_frame(gaps: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The gaps of :func:`_on_sessions` as a DataFrame (``asset, date, reason``)."""
+    if not len(gaps["reason"]):
+        return pd.DataFrame([], columns=GAP_COLUMNS)
+    return pd.DataFrame(gaps)
 
 
 def to_sessions(frame: pd.DataFrame, calendar: TradingCalendar) -> tuple[pd.DataFrame, list]:
@@ -91,7 +98,7 @@ def to_sessions(frame: pd.DataFrame, calendar: TradingCalendar) -> tuple[pd.Data
         no value inside a ticker's history.
     """
     on_sessions, gaps = _on_sessions(frame, calendar)
-    return on_sessions, list(gaps.itertuples(index=False, name=None))
+    return on_sessions, list(_gap_frame(gaps).itertuples(index=False, name=None))
 
 
 def prices_to_returns(
@@ -111,11 +118,18 @@ def prices_to_returns(
     -------
     ReturnPanel
     """
+    returns, gaps = _returns_on_sessions(prices, calendar, return_type)
+    return ReturnPanel(returns=returns, gaps=_gap_frame(gaps))
+
+
+def _returns_on_sessions(
+    prices: pd.DataFrame, calendar: TradingCalendar, return_type: str
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """:func:`prices_to_returns` with the gaps as arrays (see :func:`_on_sessions`)."""
     check_option("return_type", return_type, RETURN_TYPES)
     on_sessions, gaps = _on_sessions(prices, calendar)
     values = on_sessions.to_numpy()
     ratio = np.full_like(values, np.nan)
     ratio[1:] = values[1:] / values[:-1]
     out = np.log(ratio) if return_type == "log" else ratio - 1.0
-    returns = pd.DataFrame(out, index=on_sessions.index, columns=on_sessions.columns)
-    return ReturnPanel(returns=returns, gaps=gaps)
+    return pd.DataFrame(out, index=on_sessions.index, columns=on_sessions.columns), gaps
