@@ -187,15 +187,17 @@ def _combine(
     """``out[e, a, l] = sum_k coef[e, a, k] * rows[e, k, l]`` over ``k < coef.shape[-1]``.
 
     The terms are added in order of ``k``, as ``np.einsum("eak,ekl->eal")`` adds them, but by
-    broadcasting: einsum's loop over a handful of parameters is several times slower.
-    ``work`` is a scratch array of ``out``'s shape.
+    broadcasting: einsum's loop over a handful of parameters is several times slower. One
+    event at a time, so ``work`` is a scratch array of one event's shape (a, l), small
+    enough to stay in cache.
     """
-    if not coef.shape[-1]:  # no parameters (market-adjusted): nothing to add
-        out[...] = 0.0
-        return out
-    np.multiply(coef[..., :1], rows[:, None, 0, :], out=out)
-    for j in range(1, coef.shape[-1]):
-        out += np.multiply(coef[..., j:j + 1], rows[:, None, j, :], out=work)
+    for e in range(out.shape[0]):
+        if not coef.shape[-1]:  # no parameters (market-adjusted): nothing to add
+            out[e] = 0.0
+            continue
+        np.multiply(coef[e, :, :1], rows[e, None, 0, :], out=out[e])
+        for j in range(1, coef.shape[-1]):
+            out[e] += np.multiply(coef[e, :, j:j + 1], rows[e, None, j, :], out=work)
     return out
 
 
@@ -285,7 +287,8 @@ def fit_batch(
     def fit_blocks(blocks: list[tuple[slice, slice]]) -> None:
         """Fit the asset-events of ``blocks`` (events, assets), with work arrays of its own."""
         # Work arrays shared by the blocks (fresh ones per block would be page-faulted).
-        y_buf, dev_buf = (np.empty((e_step, a_step, L1)) for _ in range(2))
+        dev_buf = np.empty((e_step, a_step, L1))
+        work = np.empty((a_step, L1))
         for ev, at in blocks:
             d0 = day0[ev]
             ne = len(d0)
@@ -296,8 +299,10 @@ def fit_batch(
             Xa = np.concatenate([_windows(X0, d0, est_taus), np.ones((ne, 1, L1))], axis=1)
             cross = np.concatenate([Xa[:, upper[0]] * Xa[:, upper[1]], Xa[:, k:]], axis=1)
             na = at.stop - at.start
-            y, dev = y_buf[:ne, :na], dev_buf[:ne, :na]
-            _windows(returns[:, at], d0, est_taus, out=y)  # (e, a, L1)
+            # The block's returns are gathered into its rows of the residual output, where
+            # the residuals then replace them.
+            out, dev = resid[ev, at], dev_buf[:ne, :na]
+            y = _windows(returns[:, at], d0, est_taus, out=out)  # (e, a, L1)
             if offset is not None:
                 y -= offset
             # Asset-events with an unused day (a missing return: the row sum is NaN; or a
@@ -320,18 +325,15 @@ def fit_batch(
             np.subtract(y, ybar[..., None], out=dev)
             _fill_unused(dev, gappy, unused, 0.0)
             sst = np.einsum("eal,eal->ea", dev, dev)
-            out = resid[ev, at]
             if k:
                 xtx = np.empty((ne, na, k, k))
                 xtx[..., upper[0], upper[1]] = xtx[..., upper[1], upper[0]] = moments[..., :-1]
                 inv, ok = _solve_normal_equations(xtx)
                 theta = np.einsum("eakl,eal->eak", inv, xy[..., :k])
                 xtx_inv[ev, at], params[ev, at], det_ok[ev, at] = inv, theta, ok
-                _combine(theta, Xa, out, work=dev)
-                np.subtract(y, out, out=out)
+                fitted = _combine(theta, Xa, dev, work=work[:na])
+                np.subtract(y, fitted, out=out)
                 _fill_unused(out, gappy, unused, 0.0)
-            else:
-                out[...] = y
             ss = np.einsum("eal,eal->ea", out, out)
             if sigma_ddof == "1":
                 with np.errstate(invalid="ignore", divide="ignore"):
@@ -352,7 +354,7 @@ def fit_batch(
             if not offset_ok[ev].all():
                 actual[~np.broadcast_to(offset_ok[ev][:, None, :], actual.shape)] = np.nan
             expected = _combine(params[ev, at], np.swapaxes(X_evt[ev], 1, 2), normal[ev, at],
-                                work=np.empty(normal[ev, at].shape))
+                                work=np.empty((na, len(taus))))
             expected += normal_offset[ev][:, None, :]
             np.subtract(actual, expected, out=ar[ev, at])
 
