@@ -202,10 +202,31 @@ def _combine(
 
 
 def _fill_unused(
-    values: np.ndarray, rows: tuple[np.ndarray, np.ndarray], unused: np.ndarray, fill: float
+    values: np.ndarray, rows: tuple[np.ndarray, ...], unused: np.ndarray, fill: float
 ) -> None:
     """Set ``values[rows]`` (asset-events x days) to ``fill`` on their ``unused`` days."""
     values[rows] = np.where(unused, fill, values[rows])
+
+
+def _centred_squares(
+    values: np.ndarray,
+    mean: np.ndarray,
+    gappy: tuple[np.ndarray, np.ndarray],
+    unused: np.ndarray,
+    work: np.ndarray,
+) -> np.ndarray:
+    """``sum_l (values[e, a, l] - mean[e, a])**2`` over each asset-event's used days.
+
+    One event at a time in ``work`` (a, l), so no block-sized array is touched. ``gappy`` and
+    ``unused`` are the asset-events with unused days and those days, as in :func:`fit_batch`.
+    """
+    out = np.empty(values.shape[:2])
+    for e in range(values.shape[0]):
+        dev = np.subtract(values[e], mean[e, :, None], out=work)
+        mine = gappy[0] == e
+        _fill_unused(dev, (gappy[1][mine],), unused[mine], 0.0)
+        out[e] = np.einsum("al,al->a", dev, dev)
+    return out
 
 
 def fit_batch(
@@ -286,9 +307,8 @@ def fit_batch(
 
     def fit_blocks(blocks: list[tuple[slice, slice]]) -> None:
         """Fit the asset-events of ``blocks`` (events, assets), with work arrays of its own."""
-        # Work arrays shared by the blocks (fresh ones per block would be page-faulted).
-        dev_buf = np.empty((e_step, a_step, L1))
-        work = np.empty((a_step, L1))
+        # One-event work arrays shared by the blocks (fresh ones would be page-faulted).
+        work, fitted = np.empty((a_step, L1)), np.empty((a_step, L1))
         for ev, at in blocks:
             d0 = day0[ev]
             ne = len(d0)
@@ -301,7 +321,7 @@ def fit_batch(
             na = at.stop - at.start
             # The block's returns are gathered into its rows of the residual output, where
             # the residuals then replace them.
-            out, dev = resid[ev, at], dev_buf[:ne, :na]
+            out = resid[ev, at]
             y = _windows(returns[:, at], d0, est_taus, out=out)  # (e, a, L1)
             if offset is not None:
                 y -= offset
@@ -322,25 +342,22 @@ def fit_batch(
             with np.errstate(invalid="ignore", divide="ignore"):
                 ybar = xy[..., k] / n
             # Total sum of squares about the mean, over the used days only.
-            np.subtract(y, ybar[..., None], out=dev)
-            _fill_unused(dev, gappy, unused, 0.0)
-            sst = np.einsum("eal,eal->ea", dev, dev)
+            sst = _centred_squares(y, ybar, gappy, unused, work[:na])
             if k:
                 xtx = np.empty((ne, na, k, k))
                 xtx[..., upper[0], upper[1]] = xtx[..., upper[1], upper[0]] = moments[..., :-1]
                 inv, ok = _solve_normal_equations(xtx)
                 theta = np.einsum("eakl,eal->eak", inv, xy[..., :k])
                 xtx_inv[ev, at], params[ev, at], det_ok[ev, at] = inv, theta, ok
-                fitted = _combine(theta, Xa, dev, work=work[:na])
-                np.subtract(y, fitted, out=out)
+                for e in range(ne):  # residuals y - fitted, in place (y is ``out``)
+                    _combine(theta[e:e + 1], Xa[e:e + 1], fitted[None, :na], work=work[:na])
+                    np.subtract(y[e], fitted[:na], out=out[e])
                 _fill_unused(out, gappy, unused, 0.0)
             ss = np.einsum("eal,eal->ea", out, out)
             if sigma_ddof == "1":
                 with np.errstate(invalid="ignore", divide="ignore"):
                     rbar = out.sum(axis=2) / n
-                np.subtract(out, rbar[..., None], out=dev)
-                _fill_unused(dev, gappy, unused, 0.0)
-                ssr, div = np.einsum("eal,eal->ea", dev, dev), n - 1
+                ssr, div = _centred_squares(out, rbar, gappy, unused, work[:na]), n - 1
             else:
                 ssr, div = ss, n - k
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -833,7 +850,8 @@ class EventStudy:
         from eventstudy.results import EventStudyResults
 
         aligned = self.align()
-        sharing = (aligned["same_day0_as"] != "").to_numpy()
+        # (On an object array: the first Arrow string comparison in a process costs 1 ms.)
+        sharing = aligned["same_day0_as"].to_numpy(dtype=object) != ""
         if sharing.any():
             groups = aligned[sharing].groupby("day0", sort=True)["event_id"].agg(", ".join)
             warnings.warn(
