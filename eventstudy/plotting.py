@@ -625,7 +625,7 @@ def plot_car_heatmap(
     """
     matplotlib, plt = _mpl("plot_car_heatmap")
     start, end = _window(results, window)
-    cars = results.car_table([(start, end)])
+    cars = results.car_table([(start, end)], sample_quantile=False)
     events = results.events.sort_values("day0")
     assets = list(dict.fromkeys(results.panel.keys["asset"]))
     grid = (
@@ -646,7 +646,7 @@ def plot_car_heatmap(
 # --- prices around an event -------------------------------------------------------------------
 def _default_price_assets(results: EventStudyResults, event_id: str, market: str) -> list[str]:
     """The assets with the lowest and highest day-0 abnormal return (the market excluded)."""
-    cars = results.car_table([(0, 0)])
+    cars = results.car_table([(0, 0)], sample_quantile=False)
     cars = cars[(cars["event_id"] == event_id) & (cars["asset"] != market)].dropna(
         subset=["car"])
     if cars.empty:

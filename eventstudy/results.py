@@ -167,10 +167,16 @@ class EventStudyResults:
         self,
         windows: Sequence[tuple[int, int]] | None = None,
         alternative: str = "two-sided",
+        sample_quantile: bool = True,
     ) -> pd.DataFrame:
-        """CARs for chosen ``windows`` with a chosen ``alternative`` (see :attr:`cars`)."""
+        """CARs for chosen ``windows`` with a chosen ``alternative`` (see :attr:`cars`).
+
+        ``sample_quantile=False`` leaves out the sample-quantile test (``pvalue_sq``,
+        ``n_sq``), the costliest column (it compares each CAR with every same-length sum of
+        estimation residuals).
+        """
         return car_table(self.panel, windows or self.car_windows, alternative,
-                         self.conventions_preset.single_dist)
+                         self.conventions_preset.single_dist, sample_quantile)
 
     @property
     def conventions(self) -> pd.DataFrame:

@@ -132,6 +132,15 @@ def test_cars_variances_bhar_sq(study, reference):
             np.testing.assert_allclose(row["pvalue_sq"], p_sq, rtol=0, atol=1e-12)
 
 
+def test_car_table_without_the_sample_quantile_test(study):
+    """The same table as ``.cars`` without ``pvalue_sq`` and ``n_sq``, column order kept."""
+    full = study.cars
+    light = study.car_table(sample_quantile=False)
+    assert "pvalue_sq" in full and "n_sq" in full
+    assert list(light.columns) == [c for c in full.columns if c not in ("pvalue_sq", "n_sq")]
+    pd.testing.assert_frame_equal(light, full[light.columns])
+
+
 def test_multiple_testing_adjustment(study):
     from statsmodels.stats.multitest import multipletests
 

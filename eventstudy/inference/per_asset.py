@@ -287,11 +287,24 @@ def car_table(
     windows: Sequence[tuple[int, int]],
     alternative: str = "two-sided",
     single_dist: str = "t",
+    sample_quantile: bool = True,
 ) -> pd.DataFrame:
     """CAR, BHAR and per-asset tests for each asset-event and window.
 
     All windows are computed together: one pass over the estimation residuals serves the
     sample-quantile test of every window.
+
+    Parameters
+    ----------
+    panel : ARPanel
+    windows : sequence of (int, int)
+    alternative : {"two-sided", "greater", "less"}
+    single_dist : {"t", "normal"}
+        Reference distribution of the parametric t statistic.
+    sample_quantile : bool, default True
+        Whether to run the sample-quantile test (``pvalue_sq``, ``n_sq``). It compares each
+        CAR with every same-length sum of estimation residuals, which makes it the costliest
+        column; without it the table has the other columns only.
 
     Returns
     -------
@@ -309,7 +322,6 @@ def car_table(
     df = _dist_df(panel, single_dist)
     p = pvalue(tstat, alternative, None if df is None else df[:, None])
     bhar = np.column_stack([panel.bhar(a, b) for a, b in windows]).reshape(n, n_win)
-    p_sq, n_sq = _sq_pvalues(panel, car, [b - a + 1 for a, b in windows], alternative)
     # Families for the multiple-testing adjustment: one event and one window.
     codes, _ = pd.factorize(panel.keys["event_id"])
     same = {w: i for i, w in enumerate(dict.fromkeys(windows))}  # a repeated window: one family
@@ -318,23 +330,21 @@ def car_table(
     p_flat = p.T.reshape(-1)
     holm, bh = _adjust(p_flat, family)
     rows = np.tile(np.arange(n), n_win)
-    return pd.DataFrame(
-        {
-            "event_id": _repeat_rows(panel.keys["event_id"], rows),
-            "asset": _repeat_rows(panel.keys["asset"], rows),
-            "start": np.repeat([a for a, _ in windows], n),
-            "end": np.repeat([b for _, b in windows], n),
-            "car": car.T.reshape(-1),
-            "std_error": se.T.reshape(-1),
-            "tstat": tstat.T.reshape(-1),
-            "pvalue": p_flat,
-            "bhar": bhar.T.reshape(-1),
-            "pvalue_sq": p_sq.T.reshape(-1),
-            "n_sq": n_sq.T.reshape(-1),
-            "pvalue_holm": holm,
-            "pvalue_bh": bh,
-        }
-    )
+    columns = {
+        "event_id": _repeat_rows(panel.keys["event_id"], rows),
+        "asset": _repeat_rows(panel.keys["asset"], rows),
+        "start": np.repeat([a for a, _ in windows], n),
+        "end": np.repeat([b for _, b in windows], n),
+        "car": car.T.reshape(-1),
+        "std_error": se.T.reshape(-1),
+        "tstat": tstat.T.reshape(-1),
+        "pvalue": p_flat,
+        "bhar": bhar.T.reshape(-1),
+    }
+    if sample_quantile:
+        p_sq, n_sq = _sq_pvalues(panel, car, [b - a + 1 for a, b in windows], alternative)
+        columns.update(pvalue_sq=p_sq.T.reshape(-1), n_sq=n_sq.T.reshape(-1))
+    return pd.DataFrame({**columns, "pvalue_holm": holm, "pvalue_bh": bh})
 
 
 def _adjust(p: np.ndarray, family: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
