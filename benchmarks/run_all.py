@@ -288,8 +288,26 @@ def environment() -> str:
     return (
         f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, numpy "
         f"{np.__version__}, pandas {pd.__version__}, scipy {scipy.__version__}, statsmodels "
-        f"{statsmodels.__version__}, eventstudy {eventstudy.__version__}"
+        f"{statsmodels.__version__}, eventstudy {eventstudy.__version__}; {hugepages()}"
     )
+
+
+def hugepages() -> str:
+    """The kernel's transparent-hugepage policy and numpy's hugepage hint.
+
+    With ``enabled`` and ``defrag`` set to ``madvise`` (Ubuntu's default), numpy asks for
+    huge pages for arrays of 4 MB or more, and the first touch of such an array can wait for
+    the kernel to compact memory; ``NUMPY_MADVISE_HUGEPAGE=0`` turns numpy's hint off.
+    """
+    policy = []
+    for name in ("enabled", "defrag"):
+        try:
+            text = Path(f"/sys/kernel/mm/transparent_hugepage/{name}").read_text()
+            policy.append(f"{name} {text.split('[')[1].split(']')[0]}")
+        except (OSError, IndexError):
+            policy.append(f"{name} unknown")
+    hint = os.environ.get("NUMPY_MADVISE_HUGEPAGE", "numpy's default")
+    return f"transparent hugepages: {', '.join(policy)}; NUMPY_MADVISE_HUGEPAGE={hint}"
 
 
 def main() -> None:
