@@ -191,10 +191,10 @@ def _combine(
     event at a time, so ``work`` is a scratch array of one event's shape (a, l), small
     enough to stay in cache.
     """
+    if not coef.shape[-1]:  # no parameters (market-adjusted): nothing to add
+        out[...] = 0.0
+        return out
     for e in range(out.shape[0]):
-        if not coef.shape[-1]:  # no parameters (market-adjusted): nothing to add
-            out[e] = 0.0
-            continue
         np.multiply(coef[e, :, :1], rows[e, None, 0, :], out=out[e])
         for j in range(1, coef.shape[-1]):
             out[e] += np.multiply(coef[e, :, j:j + 1], rows[e, None, j, :], out=work)
@@ -248,7 +248,8 @@ def fit_batch(
     solves them all at once, and writes the residuals and the event-window actual, normal and
     abnormal returns into the outputs. The blocks are shared among
     :data:`eventstudy._parallel.THREADS` threads. Memory is the output, proportional to
-    (events x assets x window length), plus a few block-sized work arrays per thread.
+    (events x assets x window length), plus a few one-event work arrays (assets x window
+    length) per thread.
 
     Parameters
     ----------
