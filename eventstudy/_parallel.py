@@ -19,20 +19,30 @@ R = TypeVar("R")
 #: where processes already use every core, e.g. in Dask workers.
 THREADS = min(4, os.cpu_count() or 1)
 
+#: Work on fewer array elements than this runs in the calling thread (see :func:`thread_map`).
+MIN_PARALLEL_ELEMENTS = 1 << 20
+
 
 def thread_map(
-    func: Callable[[T], R], items: Iterable[T], *, uses_blas: bool = True
+    func: Callable[[T], R],
+    items: Iterable[T],
+    *,
+    uses_blas: bool = True,
+    elements: int | None = None,
 ) -> list[R]:
     """``[func(x) for x in items]``, spread over :data:`THREADS` threads when there are several.
 
     While the threads run, BLAS (matrix products) uses one thread each: BLAS's own threads on
     top of ours would oversubscribe the cores (the rank tests took twice as long). Work
     without matrix products passes ``uses_blas=False`` and skips that limit, which costs
-    about 1 ms per call (7 ms the first time in a process: threadpoolctl looks up the
-    loaded libraries).
+    about 1 ms per call (10 ms or more the first time in a process: threadpoolctl looks up
+    every loaded library). ``elements``, the size of the arrays the items work on, lets small
+    work run in the calling thread: below :data:`MIN_PARALLEL_ELEMENTS`, starting threads
+    and limiting BLAS cost more than they save.
     """
     items = list(items)
-    if THREADS <= 1 or len(items) <= 1:
+    small = elements is not None and elements < MIN_PARALLEL_ELEMENTS
+    if THREADS <= 1 or len(items) <= 1 or small:
         return [func(x) for x in items]
     with (threadpool_limits(limits=1, user_api="blas") if uses_blas else nullcontext(),
           ThreadPoolExecutor(min(THREADS, len(items))) as pool):

@@ -547,7 +547,8 @@ def mean_cross_correlation(panel: ARPanel, used: np.ndarray) -> list[tuple[float
 
     # Rows of one event are contiguous: a view of the panel's residuals, not a copy.
     sums = thread_map(lambda rows: Cluster(rows, panel.est_resid[as_slice(rows)])
-                      .pair_sums(used[:, rows]), groups)
+                      .pair_sums(used[:, rows]), groups,
+                      elements=sum(rows.size for rows in groups) * panel.est_resid.shape[1])
     for rows, (off_sum, count) in zip(groups, sums, strict=True):
         ng = used[:, rows].sum(axis=1)
         pairs = ng >= 2
