@@ -146,7 +146,7 @@ def run_tests(
             if "random_state" in inspect.signature(func).parameters:
                 kwargs.setdefault("random_state", random_state)
             for res in func(sub, all_windows, alternative, conventions=conv, **kwargs):
-                rows.append({**labels, **asdict(res)})
+                rows.append({**labels, **vars(res)})  # its fields (asdict deep-copies)
     table = pd.DataFrame(rows, columns=[*cols, *RESULT_COLUMNS])
     table.attrs["conventions"] = asdict(conv)
     return table
