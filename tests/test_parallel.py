@@ -1,5 +1,7 @@
 """Worker threads keep BLAS to one thread each, and results keep their order."""
 
+import threading
+
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -36,3 +38,15 @@ def test_thread_shares_gives_each_thread_every_threads_th_item_once(monkeypatch)
     shares.clear()
     _parallel.thread_shares(lambda share: shares.append(list(share)), ["a", "b"])
     assert sorted(shares) == [["a"], ["b"]]  # no empty shares
+
+
+def test_small_work_runs_in_the_calling_thread(monkeypatch):
+    monkeypatch.setattr(_parallel, "THREADS", 3)
+    me = threading.get_ident()
+    small = _parallel.thread_map(lambda _: threading.get_ident(), range(6),
+                                 elements=_parallel.MIN_PARALLEL_ELEMENTS - 1)
+    large = _parallel.thread_map(lambda _: threading.get_ident(), range(6),
+                                 elements=_parallel.MIN_PARALLEL_ELEMENTS)
+    assert set(small) == {me}
+    assert me not in set(large)
+

@@ -3,8 +3,10 @@
 import numpy as np
 import pandas as pd
 import pytest
+from inference_panels import tiny_panel
 
-from eventstudy.inference._core import Cluster, _corr, _Rows
+import eventstudy._parallel as _parallel
+from eventstudy.inference._core import Cluster, _corr, _Rows, mean_cross_correlation
 
 
 def _mean_offdiag_by_pandas(x: np.ndarray) -> tuple[float, int]:
@@ -101,3 +103,16 @@ def test_fewer_than_three_common_days_give_no_pairs():
     x = np.array([[0.1, 0.2, np.nan], [0.3, 0.1, np.nan], [0.2, np.nan, 0.4]])
     assert Cluster(np.arange(3), x).totals == (0.0, 0)
     assert _mean_offdiag_by_pandas(x) == (0.0, 0)
+
+
+def test_rbar_is_the_same_on_threads(monkeypatch):
+    """The r-bar clusters on three threads give the bits they give in one."""
+    panel = tiny_panel()
+    used = np.ones((2, len(panel.sigma)), dtype=bool)
+    used[1, 0] = False
+    monkeypatch.setattr(_parallel, "THREADS", 1)
+    alone = mean_cross_correlation(panel, used)
+    monkeypatch.setattr(_parallel, "THREADS", 3)
+    monkeypatch.setattr(_parallel, "MIN_PARALLEL_ELEMENTS", 0)
+    assert mean_cross_correlation(panel, used) == alone
+    assert all(np.isfinite(r) for r, _ in alone)
