@@ -51,6 +51,11 @@ __all__ = ["adjust_pvalues", "ar_table", "car_table", "pvalue", "sq_pvalue"]
 #: rows; 0.54 s on two threads with 256, 0.34 s with 4096).
 SQ_BLOCK_ROWS = 4096
 
+#: Sums compared with the CARs at a time: a chunk of consecutive sums of a block (64k values,
+#: 512 KB) stays in the core's cache between its subtraction and its two comparisons (at 1,000
+#: asset-events about a fifth faster than a whole block's sums at once).
+SQ_CHUNK_ELEMENTS = 1 << 16
+
 
 def pvalue(
     stat: np.ndarray, alternative: str = "two-sided", df: np.ndarray | float | None = None
@@ -143,6 +148,7 @@ def _sq_counts(
     gappy = np.isnan(resid.sum(axis=1))
     order = np.concatenate([np.flatnonzero(~gappy), np.flatnonzero(gappy)])
     width = min(SQ_BLOCK_ROWS, N)
+    chunk = max(8, SQ_CHUNK_ELEMENTS // max(width, 1))
     # Counts of at most L1 fit 16 bits for any real window: summing the flags as bytes into
     # 16-bit counters is the fastest reduction.
     count_type = np.uint16 if L1 < 2**16 else np.intp
@@ -155,9 +161,9 @@ def _sq_counts(
         rows_buf = np.empty((width, L1))
         csum_buf = np.empty((L1 + 1, width))
         cmiss_buf = np.empty((L1 + 1, width), dtype=np.int32)
-        sums_buf = np.empty((L1, width))
-        flag_buf = np.empty((L1, width), dtype=bool)
-        bad_buf = np.empty((L1, width), dtype=bool)
+        sums_buf = np.empty((min(chunk, L1), width))
+        flag_buf = np.empty((min(chunk, L1), width), dtype=bool)
+        bad_buf = np.empty((min(chunk, L1), width), dtype=bool)
         for lo in starts:
             rows = order[lo:lo + width]
             c = len(rows)
@@ -170,22 +176,26 @@ def _sq_counts(
                 np.copyto(block[:, g0:], 0.0, where=missing)
                 cmiss = _running_sum(missing, cmiss_buf[:, :c - g0])  # running count of missing
             csum = _running_sum(block, csum_buf[:, :c])
-            n_bad = np.zeros(c, dtype=count_type)
             for j, length in enumerate(lengths):
                 size = L1 - length + 1
-                sums = np.subtract(csum[length:], csum[:-length], out=sums_buf[:size, :c])
-                if cmiss is not None:
-                    # Sums spanning a missing day: excluded, counted as +inf then taken off.
-                    bad = np.not_equal(cmiss[length:], cmiss[:-length],
-                                       out=bad_buf[:size, :c - g0])
-                    n_bad[g0:] = count(bad)
-                    np.copyto(sums[:, g0:], np.inf, where=bad)
                 car = cars[rows, j]
-                flag = flag_buf[:size, :c]
+                n_bad, n_up, n_low = (np.zeros(c, dtype=count_type) for _ in range(3))
+                for s0 in range(0, size, chunk):  # sums s0 .. s1 - 1
+                    s1 = min(s0 + chunk, size)
+                    sums = np.subtract(csum[length + s0:length + s1], csum[s0:s1],
+                                       out=sums_buf[:s1 - s0, :c])
+                    if cmiss is not None:
+                        # Sums spanning a missing day: excluded, counted as +inf, taken off.
+                        bad = np.not_equal(cmiss[length + s0:length + s1], cmiss[s0:s1],
+                                           out=bad_buf[:s1 - s0, :c - g0])
+                        n_bad[g0:] += count(bad)
+                        np.copyto(sums[:, g0:], np.inf, where=bad)
+                    flag = flag_buf[:s1 - s0, :c]
+                    n_up += count(np.greater_equal(sums, car, out=flag))
+                    n_low += count(np.less_equal(sums, car, out=flag))
                 n_sums[rows, j] = size - n_bad
-                upper[rows, j] = count(np.greater_equal(sums, car, out=flag))
-                upper[rows, j] -= n_bad
-                lower[rows, j] = count(np.less_equal(sums, car, out=flag))
+                upper[rows, j] = n_up - n_bad
+                lower[rows, j] = n_low
 
     # Blocks are independent (each writes its own rows): shared among the threads.
     thread_shares(count_blocks, range(0, N, width), uses_blas=False)
