@@ -18,9 +18,8 @@ what a user does:
   standardized CARs of every window and day, the Kolari–Pynnönen average correlation);
 * ``rank``: ``res.tests(["rank", "grank", "mrank"])``;
 * ``again``: fit + caars + parametric once more in the same process (after the kernel run),
-  as the next study in a notebook runs: without first-call costs, and on memory the process
-  has touched before (on this machine a fresh process's first large arrays wait for the
-  kernel to compact memory into huge pages; see :func:`hugepages`);
+  as the next study in a notebook runs: without the first-call costs (lazy imports, first
+  calls into pandas and Arrow, threadpoolctl's scan of the loaded libraries);
 * ``cars``, in processes of its own: ``res.cars`` right after the fit, the per-asset table (5
   windows: CAR, exact variance, t, p, BHAR, sample-quantile test, Holm and BH);
 * ``cars_t``, in processes of its own: ``res.car_table(sample_quantile=False)`` right after
@@ -311,9 +310,11 @@ def environment() -> str:
 def hugepages() -> str:
     """The kernel's transparent-hugepage policy and numpy's hugepage hint.
 
-    With ``enabled`` and ``defrag`` set to ``madvise`` (Ubuntu's default), numpy asks for
-    huge pages for arrays of 4 MB or more, and the first touch of such an array can wait for
-    the kernel to compact memory; ``NUMPY_MADVISE_HUGEPAGE=0`` turns numpy's hint off.
+    With ``enabled`` set to ``madvise`` (Ubuntu's default), numpy asks for huge pages for
+    arrays of 4 MB or more (``NUMPY_MADVISE_HUGEPAGE=0`` turns its hint off). On the machine
+    of ``RESULTS.md`` first touches of fresh huge pages are sometimes slow: filling a new
+    192 MB array took 0.49 s the first time in a process and 0.04 s the second, and 0.10 s
+    each time without the hint. The 100,000 asset-event fits vary with it.
     """
     policy = []
     for name in ("enabled", "defrag"):
