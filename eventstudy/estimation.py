@@ -189,14 +189,24 @@ def _combine(
     The terms are added in order of ``k``, as ``np.einsum("eak,ekl->eal")`` adds them, but by
     broadcasting: einsum's loop over a handful of parameters is several times slower. One
     event at a time, so ``work`` is a scratch array of one event's shape (a, l), small
-    enough to stay in cache.
+    enough to stay in cache. Where the first regressor is 1 on every day (the constant of
+    the models with an intercept), its term is the coefficient itself and the first sum
+    ``t0 + t1`` equals ``t1 + t0`` (floating-point addition commutes): the coefficient is
+    added to the second term, one pass over the values fewer, the same bits.
     """
-    if not coef.shape[-1]:  # no parameters (market-adjusted): nothing to add
+    k = coef.shape[-1]
+    if not k:  # no parameters (market-adjusted): nothing to add
         out[...] = 0.0
         return out
     for e in range(out.shape[0]):
-        np.multiply(coef[e, :, :1], rows[e, None, 0, :], out=out[e])
-        for j in range(1, coef.shape[-1]):
+        if k >= 2 and (rows[e, 0] == 1.0).all():
+            np.multiply(coef[e, :, 1:2], rows[e, None, 1, :], out=out[e])
+            out[e] += coef[e, :, :1]
+            first = 2
+        else:
+            np.multiply(coef[e, :, :1], rows[e, None, 0, :], out=out[e])
+            first = 1
+        for j in range(first, k):
             out[e] += np.multiply(coef[e, :, j:j + 1], rows[e, None, j, :], out=work)
     return out
 
