@@ -264,22 +264,21 @@ def _missing_day_sums(rows: _Rows, values: np.ndarray) -> tuple[np.ndarray, np.n
     """
     if not rows.few_missing:
         return rows.absent @ values.T, rows.absent @ np.square(values).T
-    on_days = values.T[rows.missing_days]  # (all missing days, m): the one strided gather
-    owner = np.repeat(np.arange(rows.n_missing.size), rows.n_missing)
-    rank = np.arange(owner.size) - rows.missing_starts[owner]  # place in its row's list
-    # The k-th missing day of every row at once, k = 0, 1, ...: rows summed in day order.
-    first = rank == 0
-    if rows.n_missing.all():  # usual for rows chosen for their missing days: no scatter
-        sums = on_days[first]
+    columns = values.T  # a day's values of every series: a strided gather, once per day used
+    starts = rows.missing_starts[:-1]
+    # Each row's first missing day, then its k-th, k = 1, 2, ... (rows summed in day order).
+    has = np.flatnonzero(rows.n_missing)
+    if has.size == rows.n_missing.size:  # usual for rows chosen for their missing days
+        sums = columns[rows.missing_days[starts]]
     else:
         sums = np.zeros((rows.n_missing.size, values.shape[0]))
-        sums[owner[first]] = on_days[first]
+        sums[has] = columns[rows.missing_days[starts[has]]]
     square_sums = np.square(sums)
     for k in range(1, int(rows.n_missing.max(initial=0))):
-        at = rank == k
-        on = on_days[at]
-        sums[owner[at]] += on
-        square_sums[owner[at]] += np.square(on, out=on)
+        more = np.flatnonzero(rows.n_missing > k)
+        on = columns[rows.missing_days[starts[more] + k]]
+        sums[more] += on
+        square_sums[more] += np.square(on, out=on)
     return sums, square_sums
 
 
