@@ -135,9 +135,10 @@ def _sq_counts(
     The residuals are handled in blocks of :data:`SQ_BLOCK_ROWS` asset-events (spread over
     :data:`eventstudy._parallel.THREADS` threads), transposed so that the running sums and
     the comparisons are vectorized across asset-events; the sums are the differences of
-    running sums, as in a direct computation. Asset-events without missing days come first,
-    so only the rows with a missing day (the last of a block, usually few) get the masking
-    of sums that span one.
+    running sums, as in a direct computation, formed and compared with the CARs in chunks of
+    about :data:`SQ_CHUNK_ELEMENTS`. Asset-events without missing days come first, so only
+    the rows with a missing day (the last of a block, usually few) get the masking of sums
+    that span one.
     """
     resid = np.ascontiguousarray(resid)  # (a no-op for a fitted panel) so take() copies rows
     N, L1 = resid.shape
@@ -320,8 +321,9 @@ def car_table(
     -------
     pandas.DataFrame
         Columns ``event_id, asset, start, end, car, std_error, tstat, pvalue, bhar,
-        pvalue_sq, n_sq, pvalue_holm, pvalue_bh``, window by window. The adjusted p-values
-        adjust ``pvalue`` across the assets of the same event and window.
+        pvalue_sq, n_sq, pvalue_holm, pvalue_bh`` (``pvalue_sq`` and ``n_sq`` only with
+        ``sample_quantile``), window by window. The adjusted p-values adjust ``pvalue`` across
+        the assets of the same event and window.
     """
     check_option("alternative", alternative, ALTERNATIVES)
     windows = [(int(a), int(b)) for a, b in windows]
