@@ -264,7 +264,7 @@ def _missing_day_sums(rows: _Rows, values: np.ndarray) -> tuple[np.ndarray, np.n
     """
     if not rows.few_missing:
         return rows.absent @ values.T, rows.absent @ np.square(values).T
-    columns = values.T  # a day's values of every series: a strided gather, once per day used
+    columns = values.T  # columns[d]: day d's values of every series (a strided gather)
     starts = rows.missing_starts[:-1]
     # Each row's first missing day, then its k-th, k = 1, 2, ... (rows summed in day order).
     has = np.flatnonzero(rows.n_missing)
